@@ -10,3 +10,8 @@ inline std::string sourcePath(const std::string& rel) { return std::string(KILN_
 inline std::string binaryPath(const std::string& rel) { return std::string(KILN_BINARY_DIR) + "/" + rel; }
 
 }  // namespace kiln::test
+
+namespace kiln::test {
+/// Folder of the ONNX backend node tests ("" when the pip onnx package was not found).
+inline std::string onnxNodeTestDir() { return KILN_ONNX_NODE_TEST_DIR; }
+}  // namespace kiln::test
