@@ -1,0 +1,51 @@
+#pragma once
+/// The CPU backend: a graph (after runPipeline) becomes one LLVM module implementing the
+/// artifact ABI of runtime/include/kiln/kiln_artifact.h. The same module is either compiled in
+/// memory with ORC (compileCpuJit) or written out as a shared library / object / IR / asm
+/// (compileCpuToFile).
+#include <memory>
+#include <string>
+
+#include "kiln/eval/evaluator.h"
+#include "kiln/ir/graph.h"
+
+namespace kiln::cpu {
+
+/// Code generation options.
+struct CpuOptions {
+  int optLevel = 3;             ///< 0..3: LLVM's O0..O3 pipeline and codegen level
+  std::string mcpu = "native";  ///< LLVM CPU name ("native" = the host, e.g. "haswell")
+  std::string mattr;            ///< extra target features ("+avx2,+fma"); with native: host's
+  bool fuse = true;             ///< fuse elementwise chains and epilogues into kernels
+};
+
+/// What compileCpuToFile writes.
+enum class EmitKind { SharedLibrary, Object, LLVMIR, Asm };
+
+/// True when the CPU backend can compile op `k` (generated from ops.def: every op with a
+/// lowering).
+bool cpuSupports(OpKind k);
+
+/// A model compiled in memory. Thread-safe: run may be called from several threads.
+class CompiledModel {
+ public:
+  virtual ~CompiledModel() = default;
+  /// Runs the model on named inputs (every graph input, dtypes and shapes as declared,
+  /// symbolic dims bound consistently) and returns the named graph outputs.
+  /// Throws Error(InvalidInput) naming the input for a wrong name, dtype or shape.
+  virtual TensorMap run(const TensorMap& inputs, int numThreads = 1) const = 0;
+  /// The optimised LLVM IR of the module (for inspection and tests).
+  virtual const std::string& llvmIR() const = 0;
+};
+
+/// Lowers, optimises and JIT-compiles `g` for the host. Throws Error(Unsupported) naming the
+/// node for ops or attributes the backend does not handle (e.g. symbolic spatial dims).
+std::unique_ptr<CompiledModel> compileCpuJit(const Graph& g, const CpuOptions& options = {});
+
+/// Compiles `g` and writes `path` atomically (temp file + rename). SharedLibrary links the
+/// object with the system C compiler (`$CC`, else cc/gcc/clang on PATH); Error(Io) when none
+/// is found or linking fails.
+void compileCpuToFile(const Graph& g, const CpuOptions& options, EmitKind kind,
+                      const std::string& path);
+
+}  // namespace kiln::cpu

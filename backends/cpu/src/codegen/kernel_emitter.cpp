@@ -1,0 +1,162 @@
+// One kernel of the plan as LLVM IR: an outer function with the parallel_for body signature
+// loads the buffer pointers from the frame and calls an inner function whose pointer
+// parameters are noalias (one per distinct root buffer), which holds the loop nest.
+#include <llvm/IR/Module.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "codegen/expr_emitter.h"
+#include "codegen/module_builder.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+using llvm::Value;
+
+constexpr int64_t kGrainWork = 4096;  // rough work (element operations) per parallel task
+constexpr int64_t kRepresentative = 16;
+
+std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
+  std::vector<int> roots{p.root(k.out)};
+  auto note = [&](const Expr& e) {
+    if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) roots.push_back(p.root(static_cast<int>(n->i))); });
+  };
+  note(k.value);
+  if (k.reduce) note(k.reduce->body);
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  return roots;
+}
+
+// The loop nest for iterations [begin, end) of the flattened outer domain.
+void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEmitter& ex,
+              Value* begin, Value* end) {
+  const size_t rank = k.domain.size();
+  ex.vars.assign(rank + (k.reduce ? k.reduce->extents.size() : 0), nullptr);
+  llvm::AllocaInst* accSlot = nullptr;
+  if (k.reduce) {
+    llvm::IRBuilder<> eb(&b.GetInsertBlock()->getParent()->getEntryBlock(),
+                         b.GetInsertBlock()->getParent()->getEntryBlock().begin());
+    accSlot = eb.CreateAlloca(b.getFloatTy(), nullptr, "acc");
+  }
+  auto element = [&] {
+    ex.pushScope();
+    if (k.reduce) {
+      const Reduction& r = *k.reduce;
+      const bool isMax = r.kind == ReduceKind::Max;
+      b.CreateStore(llvm::ConstantFP::get(b.getFloatTy(), isMax ? -std::numeric_limits<double>::infinity() : 0.0), accSlot);
+      std::function<void(size_t)> nest = [&](size_t d) {
+        if (d == r.extents.size()) {
+          ex.pushScope();
+          Value* v = ex.emit(r.body);
+          Value* a = b.CreateLoad(b.getFloatTy(), accSlot);
+          Value* n;
+          if (isMax) {
+            n = b.CreateSelect(b.CreateFCmpOLT(a, v), v, a);
+          } else {
+            llvm::FastMathFlags fmf;
+            fmf.setAllowReassoc();
+            fmf.setAllowContract();
+            llvm::IRBuilder<>::FastMathFlagGuard guard(b);
+            b.setFastMathFlags(fmf);
+            n = b.CreateFAdd(a, v);
+          }
+          b.CreateStore(n, accSlot);
+          ex.popScope();
+          return;
+        }
+        emitLoop(b, b.getInt64(0), ex.poly(r.extents[d]), "r", [&](Value* iv) {
+          ex.vars[rank + d] = iv;
+          nest(d + 1);
+        });
+      };
+      nest(0);
+      ex.acc = b.CreateLoad(b.getFloatTy(), accSlot);
+    }
+    Value* v = ex.emit(k.value);
+    ex.store(k.out, k.store.empty() ? vars(rank) : k.store, v, k.value->type);
+    ex.popScope();
+  };
+  emitLoop(b, begin, end, "outer", [&](Value* f) {
+    if (rank == 0) return element();
+    if (rank == 1) {
+      ex.vars[0] = f;
+      return element();
+    }
+    // Unravel the flat outer index into domain variables 0 .. rank-2.
+    Value* rest = f;
+    for (size_t d = rank - 1; d-- > 0;) {
+      Value* n = ex.poly(k.domain[d]);
+      ex.vars[d] = d == 0 ? rest : b.CreateSRem(rest, n);
+      if (d > 0) rest = b.CreateSDiv(rest, n);
+    }
+    emitLoop(b, b.getInt64(0), ex.poly(k.domain[rank - 1]), "inner", [&](Value* iv) {
+      ex.vars[rank - 1] = iv;
+      element();
+    });
+  });
+}
+
+}  // namespace
+
+KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k, int index) {
+  llvm::LLVMContext& ctx = m.getContext();
+  auto* ptrTy = llvm::PointerType::get(ctx, 0);
+  auto* i64 = llvm::Type::getInt64Ty(ctx);
+  const std::vector<int> roots = rootsUsed(prog, k);
+
+  // Inner function: (ptr noalias root..., ptr symbols, i64 begin, i64 end).
+  std::vector<llvm::Type*> params(roots.size(), ptrTy);
+  params.insert(params.end(), {ptrTy, i64, i64});
+  auto* innerTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
+  const std::string name = "k" + std::to_string(index) + "." + k.name;
+  auto* inner = llvm::Function::Create(innerTy, llvm::Function::InternalLinkage, name + ".impl", m);
+  for (size_t i = 0; i < roots.size(); ++i) inner->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
+  inner->addFnAttr(llvm::Attribute::NoUnwind);
+  {
+    auto* entryBB = llvm::BasicBlock::Create(ctx, "entry", inner);
+    auto* startBB = llvm::BasicBlock::Create(ctx, "start", inner);
+    llvm::IRBuilder<> eb(entryBB);
+    eb.CreateBr(startBB);
+    eb.SetInsertPoint(entryBB->getTerminator());
+    llvm::IRBuilder<> b(startBB);
+    std::vector<Value*> bufs(prog.buffers.size(), nullptr);
+    for (size_t i = 0; i < roots.size(); ++i) bufs[roots[i]] = inner->getArg(static_cast<unsigned>(i));
+    const unsigned n = static_cast<unsigned>(roots.size());
+    ExprEmitter ex(prog, b, eb, inner->getArg(n), bufs);
+    emitBody(prog, k, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
+    b.CreateRetVoid();
+  }
+
+  // Outer function: the parallel_for body.
+  auto* bodyTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy, i64, i64}, false);
+  auto* body = llvm::Function::Create(bodyTy, llvm::Function::InternalLinkage, name, m);
+  body->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", body));
+  Value* frame = body->getArg(0);
+  Value* syms = b.CreateLoad(ptrTy, frame, "symbols");
+  Value* table = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, frame, 1), "buffers");
+  std::vector<Value*> args;
+  for (int r : roots) args.push_back(b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, table, r)));
+  args.insert(args.end(), {syms, body->getArg(1), body->getArg(2)});
+  b.CreateCall(inner, args);
+  b.CreateRetVoid();
+
+  // Parallel over the flattened outer dims (all but the innermost, or the only one).
+  const size_t rank = k.domain.size();
+  KernelFunction kf{body, constI(1), 1};
+  int64_t work = 1;
+  if (k.reduce)
+    for (const Poly& e : k.reduce->extents) work *= std::max<int64_t>(1, e.evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));
+  if (rank >= 1) {
+    const std::span<const Poly> d(k.domain);
+    kf.iterations = size(product(rank == 1 ? d : d.first(rank - 1)));
+    if (rank >= 2) work *= std::max<int64_t>(1, k.domain.back().evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));
+    kf.grain = std::max<int64_t>(1, kGrainWork / work);
+  }
+  return kf;
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,225 @@
+// The artifact around the kernels: weights, signature tables, `plan`, `run` and the exported
+// descriptor, laid out exactly as kiln_artifact.h declares them.
+#include "codegen/module_builder.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "codegen/expr_emitter.h"
+#include "kiln/kiln_artifact.h"
+#include "kiln/support/error.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+using llvm::Constant;
+using llvm::Value;
+
+int32_t abiDType(DType t) {
+  switch (t) {
+    case DType::F32: return KILN_DTYPE_FLOAT32;
+    case DType::F64: return KILN_DTYPE_FLOAT64;
+    case DType::I64: return KILN_DTYPE_INT64;
+    case DType::I32: return KILN_DTYPE_INT32;
+    case DType::I8: return KILN_DTYPE_INT8;
+    case DType::U8: return KILN_DTYPE_UINT8;
+    case DType::Bool: return KILN_DTYPE_BOOL;
+  }
+  return 0;
+}
+
+// Symbol table of the artifact: the bound symbols, then one derived symbol per distinct
+// output dim that is neither a constant nor a bound symbol ("N*4").
+struct SymbolTable {
+  std::vector<std::string> names;
+  std::vector<Poly> derived;  ///< value of names[bound + i]
+  size_t bound = 0;
+
+  explicit SymbolTable(const Program& p) : names(p.symbols), bound(p.symbols.size()) {
+    for (const Signature& s : p.outputs)
+      for (const Poly& d : s.dims) dimCode(d, true);
+  }
+  // KILN dim encoding of d (adding a derived symbol when `add`).
+  int64_t dimCode(const Poly& d, bool add = false) {
+    if (d.isConst()) return d.constValue();
+    if (d.terms().size() == 1 && d.terms().begin()->second == 1 && d.terms().begin()->first.size() == 1)
+      return KILN_DIM_SYMBOL(d.terms().begin()->first[0]);
+    for (size_t i = 0; i < derived.size(); ++i)
+      if (derived[i] == d) return KILN_DIM_SYMBOL(bound + i);
+    if (!add) return 0;
+    derived.push_back(d);
+    names.push_back(d.str(std::vector<std::string>(names.begin(), names.begin() + bound)));
+    return KILN_DIM_SYMBOL(bound + derived.size() - 1);
+  }
+};
+
+class Builder {
+ public:
+  Builder(const Program& p, llvm::Module& m) : p_(p), m_(m), ctx_(m.getContext()), syms_(p) {
+    ptr_ = llvm::PointerType::get(ctx_, 0);
+    i32_ = llvm::Type::getInt32Ty(ctx_);
+    i64_ = llvm::Type::getInt64Ty(ctx_);
+  }
+
+  void build(const std::string& producer) {
+    for (size_t i = 0; i < p_.kernels.size(); ++i)
+      kernels_.push_back(emitKernel(m_, p_, p_.kernels[i], static_cast<int>(i)));
+    llvm::Function* plan = emitPlan();
+    llvm::Function* run = emitRun();
+    emitDescriptor(producer, plan, run);
+  }
+
+ private:
+  const Program& p_;
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  SymbolTable syms_;
+  llvm::PointerType* ptr_;
+  llvm::IntegerType *i32_, *i64_;
+  std::vector<KernelFunction> kernels_;
+
+  Constant* str(const std::string& s) {
+    return llvm::IRBuilder<>(ctx_).CreateGlobalString(s, ".str", 0, &m_);
+  }
+  Constant* global(Constant* init, const std::string& name, uint64_t align = 8) {
+    auto* g = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init, name);
+    g->setAlignment(llvm::Align(align));
+    return g;
+  }
+
+  Constant* weights(const Buffer& b) {
+    const Tensor& t = *b.data;
+    Constant* init = llvm::ConstantDataArray::getRaw(
+        llvm::StringRef(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size()),
+        static_cast<uint64_t>(t.size()), elementType(ctx_, t.dtype));
+    if (t.size() == 0) init = llvm::ConstantAggregateZero::get(llvm::ArrayType::get(elementType(ctx_, t.dtype), 1));
+    return global(init, "w." + b.name, KILN_ARTIFACT_DEFAULT_ALIGNMENT);
+  }
+
+  llvm::Function* function(const char* name, llvm::FunctionType* ty) {
+    auto* f = llvm::Function::Create(ty, llvm::Function::InternalLinkage, name, m_);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    return f;
+  }
+
+  // int32_t plan(int64_t* symbols, int64_t* const* output_dims, uint64_t* workspace_bytes,
+  //              char* error, uint64_t error_capacity)
+  llvm::Function* emitPlan() {
+    auto* f = function("kiln.plan", llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_, ptr_, i64_}, false));
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    ExprEmitter ex(p_, b, b, f->getArg(0), {});
+    for (size_t i = 0; i < syms_.derived.size(); ++i)
+      b.CreateStore(ex.poly(syms_.derived[i]), b.CreateConstGEP1_64(i64_, f->getArg(0), syms_.bound + i));
+    for (size_t o = 0; o < p_.outputs.size(); ++o) {
+      Value* dims = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(1), o));
+      for (size_t d = 0; d < p_.outputs[o].dims.size(); ++d)
+        b.CreateStore(ex.poly(p_.outputs[o].dims[d]), b.CreateConstGEP1_64(i64_, dims, d));
+    }
+    b.CreateStore(ex.emit(p_.workspaceBytes), f->getArg(2));
+    b.CreateRet(b.getInt32(KILN_STATUS_OK));
+    return f;
+  }
+
+  // int32_t run(const kiln_run_context_v1* ctx, const void* const* inputs, void* const* outputs)
+  llvm::Function* emitRun() {
+    // kiln_run_context_v1: symbols, workspace, workspace_bytes, num_threads, parallel_for,
+    // parallel_ctx, error, error_capacity.
+    auto* ctxTy = llvm::StructType::get(ctx_, {ptr_, ptr_, i64_, i32_, ptr_, ptr_, ptr_, i64_});
+    auto* f = function("kiln.run", llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_}, false));
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    Value* rc = f->getArg(0);
+    auto field = [&](unsigned i, llvm::Type* t) { return b.CreateLoad(t, b.CreateStructGEP(ctxTy, rc, i)); };
+    Value* syms = field(0, ptr_);
+    Value* ws = field(1, ptr_);
+    Value* pf = field(4, ptr_);
+    Value* pctx = field(5, ptr_);
+    ExprEmitter ex(p_, b, b, syms, {});
+
+    auto* table = b.CreateAlloca(ptr_, b.getInt64(std::max<size_t>(1, p_.buffers.size())), "buffers");
+    for (size_t i = 0; i < p_.buffers.size(); ++i) {
+      const Buffer& buf = p_.buffers[i];
+      Value* v = nullptr;
+      switch (buf.kind) {
+        case BufferKind::Input: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(1), buf.index)); break;
+        case BufferKind::Output: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(2), buf.index)); break;
+        case BufferKind::Constant: v = weights(buf); break;
+        case BufferKind::Temp:
+          if (buf.offset) v = b.CreateInBoundsGEP(b.getInt8Ty(), ws, ex.emit(buf.offset));
+          break;
+        case BufferKind::Alias: break;
+      }
+      if (v) b.CreateStore(v, b.CreateConstGEP1_64(ptr_, table, i));
+    }
+    auto* frameTy = llvm::StructType::get(ctx_, {ptr_, ptr_});
+    auto* frame = b.CreateAlloca(frameTy, nullptr, "frame");
+    b.CreateStore(syms, b.CreateStructGEP(frameTy, frame, 0));
+    b.CreateStore(table, b.CreateStructGEP(frameTy, frame, 1));
+    auto* bodyTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_}, false);
+    auto* pfTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_, ptr_, ptr_}, false);
+    (void)bodyTy;
+    for (const KernelFunction& k : kernels_)
+      b.CreateCall(pfTy, pf, {pctx, ex.emit(k.iterations), b.getInt64(k.grain), k.body, frame});
+    b.CreateRet(b.getInt32(KILN_STATUS_OK));
+    return f;
+  }
+
+  Constant* signature(const std::vector<Signature>& sigs, const char* what) {
+    auto* tensorTy = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, ptr_});
+    std::vector<Constant*> entries;
+    for (const Signature& s : sigs) {
+      std::vector<int64_t> dims;
+      for (const Poly& d : s.dims) dims.push_back(syms_.dimCode(d));
+      Constant* dimsC = dims.empty() ? llvm::ConstantPointerNull::get(ptr_)
+                                     : global(llvm::ConstantDataArray::get(ctx_, dims), std::string("dims.") + what);
+      entries.push_back(llvm::ConstantStruct::get(
+          tensorTy, {str(s.name), llvm::ConstantInt::get(i32_, abiDType(s.dtype)),
+                     llvm::ConstantInt::get(i32_, s.dims.size()), dimsC}));
+    }
+    if (entries.empty()) return llvm::ConstantPointerNull::get(ptr_);
+    return global(llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, entries.size()), entries), what);
+  }
+
+  void emitDescriptor(const std::string& producer, llvm::Function* plan, llvm::Function* run) {
+    std::vector<Constant*> names;
+    for (const std::string& n : syms_.names) names.push_back(str(n));
+    Constant* symbolNames = names.empty() ? llvm::ConstantPointerNull::get(ptr_)
+                                          : global(llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, names.size()), names), "symbol_names");
+    auto* headerTy = llvm::StructType::get(ctx_, {i32_, i32_});
+    auto* descTy = llvm::StructType::get(ctx_, {headerTy, ptr_, ptr_, i32_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_});
+    auto i32c = [&](int64_t v) { return llvm::ConstantInt::get(i32_, v); };
+    Constant* desc = llvm::ConstantStruct::get(
+        descTy, {llvm::ConstantStruct::get(headerTy, {i32c(KILN_ARTIFACT_MAGIC), i32c(KILN_ARTIFACT_ABI_VERSION)}),
+                 str(p_.name), str(producer), i32c(KILN_ARTIFACT_DEFAULT_ALIGNMENT),
+                 i32c(static_cast<int64_t>(names.size())), symbolNames,
+                 i32c(static_cast<int64_t>(p_.inputs.size())), signature(p_.inputs, "inputs"),
+                 i32c(static_cast<int64_t>(p_.outputs.size())), signature(p_.outputs, "outputs"), plan, run});
+    Constant* g = global(desc, "kiln.descriptor");
+    auto* get = llvm::Function::Create(llvm::FunctionType::get(ptr_, false), llvm::Function::ExternalLinkage,
+                                       KILN_ARTIFACT_ENTRY_SYMBOL, m_);
+    get->setVisibility(llvm::GlobalValue::DefaultVisibility);
+    get->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", get));
+    b.CreateRet(g);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> buildModule(const Program& prog, llvm::LLVMContext& ctx,
+                                          const llvm::DataLayout& layout,
+                                          const std::string& triple, const std::string& producer) {
+  auto m = std::make_unique<llvm::Module>(prog.name, ctx);
+  m->setDataLayout(layout);
+  m->setTargetTriple(triple);
+  Builder(prog, *m).build(producer);
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (llvm::verifyModule(*m, &os))
+    throw Error(ErrorCode::Internal, "CPU backend produced invalid LLVM IR: " + os.str());
+  return m;
+}
+
+}  // namespace kiln::cpu

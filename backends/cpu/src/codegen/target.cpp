@@ -1,0 +1,118 @@
+#include "codegen/target.h"
+
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <unistd.h>
+
+#include "kiln/support/error.h"
+
+namespace kiln::cpu {
+
+void initializeLLVM() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+std::pair<std::string, std::string> cpuAndFeatures(const CpuOptions& o) {
+  std::string cpu = o.mcpu, features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto& [name, on] : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") + std::string(on ? "+" : "-") + name.str();
+  }
+  if (!o.mattr.empty()) features += (features.empty() ? "" : ",") + o.mattr;
+  return {cpu, features};
+}
+
+namespace {
+llvm::CodeGenOptLevel codegenLevel(int level) {
+  switch (level) {
+    case 0: return llvm::CodeGenOptLevel::None;
+    case 1: return llvm::CodeGenOptLevel::Less;
+    case 2: return llvm::CodeGenOptLevel::Default;
+    default: return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+}  // namespace
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuOptions& o) {
+  initializeLLVM();
+  const std::string triple = llvm::sys::getProcessTriple();
+  std::string err;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) throw Error(ErrorCode::Unsupported, "CPU backend: no LLVM target for " + triple + ": " + err);
+  auto [cpu, features] = cpuAndFeatures(o);
+  llvm::TargetOptions opts;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, opts, llvm::Reloc::PIC_, std::nullopt, codegenLevel(o.optLevel)));
+  if (!tm) throw Error(ErrorCode::Unsupported, "CPU backend: cannot create a target machine for cpu '" + cpu + "'");
+  return tm;
+}
+
+void optimizeModule(llvm::Module& m, llvm::TargetMachine& tm, int optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = optLevel >= 2;
+  pto.SLPVectorization = optLevel >= 2;
+  pto.LoopUnrolling = optLevel >= 2;
+  llvm::PassBuilder pb(&tm, pto);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  static const llvm::OptimizationLevel levels[] = {llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1,
+                                                   llvm::OptimizationLevel::O2, llvm::OptimizationLevel::O3};
+  const auto& level = levels[std::clamp(optLevel, 0, 3)];
+  llvm::ModulePassManager mpm =
+      optLevel == 0 ? pb.buildO0DefaultPipeline(level) : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(m, mam);
+}
+
+std::string emitMachineCode(llvm::Module& m, llvm::TargetMachine& tm, bool assembly) {
+  llvm::SmallVector<char, 0> buf;
+  llvm::raw_svector_ostream os(buf);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile))
+    throw Error(ErrorCode::Internal, "CPU backend: the target cannot emit this file type");
+  pm.run(m);
+  return std::string(buf.begin(), buf.end());
+}
+
+void writeFileAtomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw Error(ErrorCode::Io, "cannot write '" + tmp + "'");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f.flush()) {
+      std::remove(tmp.c_str());
+      throw Error(ErrorCode::Io, "cannot write '" + tmp + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(ErrorCode::Io, "cannot rename '" + tmp + "' to '" + path + "'");
+  }
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,54 @@
+#include "kiln/backends/cpu/cpu_backend.h"
+
+#include <llvm/Support/raw_ostream.h>
+
+#include "codegen/compile.h"
+#include "codegen/module_builder.h"
+#include "codegen/target.h"
+#include "plan/lower.h"
+#include "plan/schedule.h"
+
+namespace kiln::cpu {
+
+bool cpuSupports(OpKind k) {
+  // Every op in ops.def has a lowering (lower.h declares them from the table and the
+  // dispatch table in lower.cpp takes each one's address, so a missing one fails to link).
+  return static_cast<int>(k) < kNumOps;
+}
+
+CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
+  Program prog = lowerGraph(g);
+  if (options.fuse) fuseKernels(prog);
+  planMemory(prog);
+  CompiledModule cm;
+  cm.target = makeTargetMachine(options);
+  cm.context = std::make_unique<llvm::LLVMContext>();
+  const std::string producer = "kiln 0.1.0 cpu-llvm " + cm.target->getTargetCPU().str();
+  cm.module = buildModule(prog, *cm.context, cm.target->createDataLayout(),
+                          cm.target->getTargetTriple().str(), producer);
+  optimizeModule(*cm.module, *cm.target, options.optLevel);
+  return cm;
+}
+
+std::unique_ptr<CompiledModel> compileCpuJit(const Graph& g, const CpuOptions& options) {
+  return makeJitModel(compileModule(g, options), options);
+}
+
+void compileCpuToFile(const Graph& g, const CpuOptions& options, EmitKind kind,
+                      const std::string& path) {
+  CompiledModule cm = compileModule(g, options);
+  switch (kind) {
+    case EmitKind::LLVMIR: {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      cm.module->print(os, nullptr);
+      return writeFileAtomic(path, os.str());
+    }
+    case EmitKind::Asm: return writeFileAtomic(path, emitMachineCode(*cm.module, *cm.target, true));
+    case EmitKind::Object: return writeFileAtomic(path, emitMachineCode(*cm.module, *cm.target, false));
+    case EmitKind::SharedLibrary:
+      return linkSharedLibrary(emitMachineCode(*cm.module, *cm.target, false), path);
+  }
+}
+
+}  // namespace kiln::cpu

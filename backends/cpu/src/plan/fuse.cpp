@@ -1,0 +1,135 @@
+#include <algorithm>
+
+#include "plan/schedule.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+std::vector<Expr> loadsOf(const Expr& e, int buf) {
+  std::vector<Expr> out;
+  if (!e) return out;
+  visit(e, [&](const Expr& n) {
+    if (n->op == EOp::Load && n->i == buf) out.push_back(n);
+  });
+  return out;
+}
+
+// Pure data movement: loads, index arithmetic, selects and casts; no float arithmetic.
+bool isDataMovement(const Expr& e) {
+  bool ok = true;
+  visit(e, [&](const Expr& n) {
+    if (n->type == EType::F32 && n->op != EOp::Load && n->op != EOp::Select && n->op != EOp::ConstF &&
+        n->op != EOp::Cast)
+      ok = false;
+  });
+  return ok;
+}
+
+bool isIdentity(const Expr& load, size_t rank) {
+  if (load->args.size() != rank) return false;
+  for (size_t i = 0; i < rank; ++i)
+    if (load->args[i]->op != EOp::Var || load->args[i]->i != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+Expr replaceLoads(const Expr& e, int buf, const std::function<Expr(const Expr&)>& with) {
+  if (!e) return e;
+  return rewrite(e, [&](const Expr& n) -> Expr {
+    return n->op == EOp::Load && n->i == buf ? with(n) : nullptr;
+  });
+}
+
+struct Usage {
+  std::vector<int> writers;       ///< kernels storing into the buffer or a view of it
+  std::vector<int> readers;       ///< kernels loading it directly
+  bool viewed = false;            ///< an Alias refers to it
+};
+
+std::vector<Usage> usage(const Program& p) {
+  std::vector<Usage> u(p.buffers.size());
+  for (size_t b = 0; b < p.buffers.size(); ++b)
+    if (p.buffers[b].kind == BufferKind::Alias) u[p.buffers[b].aliasOf].viewed = true;
+  for (size_t k = 0; k < p.kernels.size(); ++k) {
+    const Kernel& K = p.kernels[k];
+    u[p.root(K.out)].writers.push_back(static_cast<int>(k));
+    auto note = [&](const Expr& e) {
+      if (!e) return;
+      visit(e, [&](const Expr& n) {
+        if (n->op != EOp::Load) return;
+        auto& r = u[n->i].readers;
+        if (r.empty() || r.back() != static_cast<int>(k)) r.push_back(static_cast<int>(k));
+      });
+    };
+    note(K.value);
+    if (K.reduce) note(K.reduce->body);
+    for (const Expr& s : K.store) note(s);
+  }
+  return u;
+}
+
+// Tries to fuse the producer of `buf` into reader kernel `ci`; true on success.
+bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
+  const Buffer& B = p.buffers[buf];
+  const Usage& use = u[buf];
+  if (B.kind != BufferKind::Temp || use.viewed || use.writers.size() != 1 || use.readers.size() != 1)
+    return false;
+  const int pi = use.writers[0];
+  Kernel& P = p.kernels[pi];
+  Kernel& C = p.kernels[ci];
+  if (pi >= ci || P.out != buf || !P.store.empty()) return false;
+  const auto inValue = loadsOf(C.value, buf);
+  const auto inBody = C.reduce ? loadsOf(C.reduce->body, buf) : std::vector<Expr>{};
+
+  if (!P.reduce) {
+    const bool single = inValue.size() + inBody.size() == 1 && inBody.empty();
+    if (!single && !isDataMovement(P.value)) return false;
+    auto inline_ = [&](const Expr& ld) { return substituteVars(P.value, ld->args); };
+    C.value = replaceLoads(C.value, buf, inline_);
+    if (C.reduce) C.reduce->body = replaceLoads(C.reduce->body, buf, inline_);
+    C.name = P.name + "+" + C.name;
+  } else {
+    if (C.reduce || inValue.size() != 1 || !inBody.empty() || !isIdentity(inValue[0], C.domain.size()) ||
+        C.domain != P.domain)
+      return false;
+    for (const Expr& s : C.store)
+      if (!loadsOf(s, buf).empty()) return false;
+    Kernel merged = P;
+    merged.name = P.name + "+" + C.name;
+    merged.value = replaceLoads(C.value, buf, [&](const Expr&) { return P.value; });
+    merged.out = C.out;
+    merged.store = C.store;
+    C = std::move(merged);
+  }
+  p.kernels.erase(p.kernels.begin() + pi);
+  return true;
+}
+
+}  // namespace
+
+int fuseKernels(Program& p) {
+  int fused = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    const std::vector<Usage> u = usage(p);
+    for (size_t ci = 0; ci < p.kernels.size() && !changed; ++ci) {
+      std::vector<int> bufs;
+      auto collect = [&](const Expr& e) {
+        if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) bufs.push_back(static_cast<int>(n->i)); });
+      };
+      collect(p.kernels[ci].value);
+      if (p.kernels[ci].reduce) collect(p.kernels[ci].reduce->body);
+      std::sort(bufs.begin(), bufs.end());
+      bufs.erase(std::unique(bufs.begin(), bufs.end()), bufs.end());
+      for (int b : bufs)
+        if (tryFuse(p, u, b, static_cast<int>(ci))) {
+          changed = true;
+          ++fused;
+          break;
+        }
+    }
+  }
+  return fused;
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,91 @@
+#pragma once
+/// The kernel plan: the one loop-nest description every op lowers onto and every code
+/// generator consumes. A Program is a list of buffers and a list of kernels run in order.
+///
+/// A kernel computes, for every point i of its domain (nested loops, outermost first):
+///   acc = reduce_{r in reduction domain} body(i, r)     (Sum or Max; skipped if none)
+///   out[store(i)] = value(i, acc)
+/// Elementwise ops have no reduction; Conv/Gemm/MatMul/pools/ReduceMean reduce; fusion puts
+/// following elementwise ops into `value` (the epilogue) and inlines cheap producers into
+/// loads. `kind` leaves room for micro-kernels (a Gemm kernel recognised by the emitter).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/ir/tensor.h"
+#include "plan/expr.h"
+
+namespace kiln::cpu {
+
+/// Where a buffer's memory comes from.
+enum class BufferKind : uint8_t {
+  Input,     ///< graph input `index` (read-only)
+  Output,    ///< graph output `index`
+  Constant,  ///< weights: emitted as a global constant
+  Temp,      ///< intermediate: lives in the workspace at `offset`
+  Alias,     ///< same memory as buffer `aliasOf`, other shape (Reshape, Flatten, ...)
+};
+
+struct Buffer {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<Poly> shape;
+  BufferKind kind = BufferKind::Temp;
+  int index = -1;    ///< Input/Output position
+  int aliasOf = -1;  ///< Alias: the buffer whose memory this is
+  std::shared_ptr<const Tensor> data;  ///< Constant
+  Expr offset;       ///< Temp: byte offset in the workspace (set by the memory plan)
+};
+
+enum class ReduceKind : uint8_t { Sum, Max };
+
+struct Reduction {
+  ReduceKind kind = ReduceKind::Sum;
+  std::vector<Poly> extents;  ///< variables domain.size() ... domain.size()+extents.size()-1
+  Expr body;                  ///< F32, over domain and reduction variables
+};
+
+enum class KernelKind : uint8_t { Generic };
+
+struct Kernel {
+  std::string name;           ///< node name + role, for IR names and messages
+  KernelKind kind = KernelKind::Generic;
+  std::vector<Poly> domain;   ///< variables 0 ... domain.size()-1
+  std::optional<Reduction> reduce;
+  Expr value;                 ///< over domain variables and Acc
+  int out = -1;               ///< buffer written
+  std::vector<Expr> store;    ///< index into `out`; empty = the domain variables
+};
+
+/// One graph input/output as seen by the artifact signature.
+struct Signature {
+  std::string name;
+  DType dtype;
+  std::vector<Poly> dims;
+};
+
+struct Program {
+  std::string name;
+  std::vector<std::string> symbols;  ///< bound symbols (from input dims), ids for Poly
+  std::vector<Buffer> buffers;
+  std::vector<Kernel> kernels;
+  std::vector<Signature> inputs, outputs;
+  std::vector<int> inputBuffers, outputBuffers;  ///< buffer id per signature entry
+  Expr workspaceBytes;  ///< set by the memory plan (I64 over symbols)
+
+  int addBuffer(Buffer b) {
+    buffers.push_back(std::move(b));
+    return static_cast<int>(buffers.size()) - 1;
+  }
+  /// Follows Alias links to the buffer owning the memory.
+  int root(int b) const {
+    while (buffers[b].kind == BufferKind::Alias) b = buffers[b].aliasOf;
+    return b;
+  }
+};
+
+/// Row-major strides of a shape.
+std::vector<Poly> stridesOf(const std::vector<Poly>& shape);
+
+}  // namespace kiln::cpu

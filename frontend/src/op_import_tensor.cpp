@@ -1,0 +1,146 @@
+// Importers for Clip, Softmax, axis ops, Reshape, Transpose, Pad, ReduceMean,
+// Unsqueeze/Squeeze, Shape, Cast and Dropout, including the opset normalisations that turn
+// older attributes into the constant inputs newer opsets use.
+#include "kiln/support/error.h"
+#include "op_import.h"
+#include "tensor_codec.h"
+
+namespace kiln::fe {
+
+namespace {
+
+Tensor int64Vector(const std::vector<int64_t>& v) {
+  return Tensor::fromInts(v, {static_cast<int64_t>(v.size())});
+}
+
+Tensor scalarOf(double v, DType t) { return Tensor::fromDoubles({v}, {}, t); }
+
+// Clip-6: min/max attributes -> inputs 1 and 2 (absent bound stays an absent input).
+NodeAttrs importClip(NodeImport& n) {
+  if (n.opset < 11) {
+    DType t = n.dtypeOf(n.input(0));
+    if (auto lo = n.attrs.optFloat("min")) n.setConstantInput(1, "min", scalarOf(*lo, t));
+    if (auto hi = n.attrs.optFloat("max")) n.setConstantInput(2, "max", scalarOf(*hi, t));
+  }
+  return NoAttrs{};
+}
+
+NodeAttrs importSoftmax(NodeImport& n) {
+  SoftmaxAttrs a;
+  a.legacy2D = n.opset < 13;
+  a.axis = n.attrs.getInt("axis", a.legacy2D ? 1 : -1);
+  return a;
+}
+
+NodeAttrs importFlatten(NodeImport& n) { return AxisAttrs{n.attrs.getInt("axis", 1)}; }
+NodeAttrs importGather(NodeImport& n) { return AxisAttrs{n.attrs.getInt("axis", 0)}; }
+NodeAttrs importConcat(NodeImport& n) { return AxisAttrs{n.attrs.requireInt("axis")}; }
+
+NodeAttrs importReshape(NodeImport& n) { return ReshapeAttrs{n.attrs.getBool("allowzero", false)}; }
+
+NodeAttrs importTranspose(NodeImport& n) { return TransposeAttrs{n.attrs.getInts("perm")}; }
+
+// Pad-2: pads/value attributes -> inputs 1 and 2.
+NodeAttrs importPad(NodeImport& n) {
+  PadAttrs a;
+  std::string mode = n.attrs.optString("mode").value_or("constant");
+  if (mode == "constant")
+    a.mode = PadMode::Constant;
+  else if (mode == "reflect")
+    a.mode = PadMode::Reflect;
+  else if (mode == "edge")
+    a.mode = PadMode::Edge;
+  else if (mode == "wrap")
+    a.mode = PadMode::Wrap;
+  else
+    n.attrs.fail("mode", "has unknown value '" + mode + "'");
+  if (n.opset < 11) {
+    n.setConstantInput(1, "pads", int64Vector(n.attrs.requireInts("pads")));
+    if (auto value = n.attrs.optFloat("value"))
+      n.setConstantInput(2, "value", scalarOf(*value, n.dtypeOf(n.input(0))));
+  }
+  return a;
+}
+
+// ReduceMean-1..13: axes attribute -> input 1.
+NodeAttrs importReduceMean(NodeImport& n) {
+  ReduceAttrs a;
+  a.keepDims = n.attrs.getBool("keepdims", true);
+  if (n.opset < 18) {
+    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
+  } else {
+    a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
+  }
+  return a;
+}
+
+// Unsqueeze/Squeeze-1..11: axes attribute -> input 1.
+NodeAttrs importUnsqueeze(NodeImport& n) {
+  if (n.opset < 13) n.setConstantInput(1, "axes", int64Vector(n.attrs.requireInts("axes")));
+  return NoAttrs{};
+}
+
+NodeAttrs importSqueeze(NodeImport& n) {
+  if (n.opset < 13)
+    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
+  return NoAttrs{};
+}
+
+NodeAttrs importShape(NodeImport& n) {
+  ShapeAttrs a;
+  a.start = n.attrs.getInt("start", 0);
+  a.end = n.attrs.optInt("end");
+  return a;
+}
+
+NodeAttrs importCast(NodeImport& n) {
+  int64_t to = n.attrs.requireInt("to");
+  n.attrs.optInt("saturate");  // only affects float8 targets
+  std::optional<DType> t = dtypeFromOnnx(static_cast<int32_t>(to));
+  if (!t || to != static_cast<int32_t>(to))
+    n.fail(ErrorCode::Unsupported,
+           "cast to " + onnxTypeName(static_cast<int32_t>(to)) + " is not supported");
+  return CastAttrs{*t};
+}
+
+// Dropout is the identity at inference. Before opset 12 `ratio` (and opset-6 `is_test`) are
+// attributes that change nothing here; from 12 on, ratio and training_mode are inputs, and a
+// training_mode that is constant true would really drop values.
+NodeAttrs importDropout(NodeImport& n) {
+  if (n.opset < 12) {
+    n.attrs.optFloat("ratio");
+    n.attrs.optInt("is_test");
+  } else {
+    n.attrs.optInt("seed");
+    Value* training = n.inputs.size() > 2 ? n.inputs[2] : nullptr;
+    if (training && training->isConstant() && training->constant->size() > 0 &&
+        training->constant->getInt(0) != 0)
+      n.fail(ErrorCode::Unsupported, "training_mode input '" + training->name +
+                                         "' is true; training-mode dropout "
+                                         "is not supported");
+  }
+  return NoAttrs{};
+}
+
+}  // namespace
+
+std::vector<OpImporterEntry> tensorOpImporters() {
+  return {
+      {OpKind::Clip, importClip},
+      {OpKind::Softmax, importSoftmax},
+      {OpKind::Flatten, importFlatten},
+      {OpKind::Gather, importGather},
+      {OpKind::Concat, importConcat},
+      {OpKind::Reshape, importReshape},
+      {OpKind::Transpose, importTranspose},
+      {OpKind::Pad, importPad},
+      {OpKind::ReduceMean, importReduceMean},
+      {OpKind::Unsqueeze, importUnsqueeze},
+      {OpKind::Squeeze, importSqueeze},
+      {OpKind::Shape, importShape},
+      {OpKind::Cast, importCast},
+      {OpKind::Dropout, importDropout},
+  };
+}
+
+}  // namespace kiln::fe

@@ -1,0 +1,61 @@
+#pragma once
+/// The loaded-model object behind the opaque kiln_model handle.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aligned_buffer.h"
+#include "kiln/kiln_artifact.h"
+
+namespace kiln::rt::impl {
+
+/// One input or output signature, unpacked from the descriptor once at load time.
+struct TensorSig {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> declared;       ///< descriptor encoding: extent or KILN_DIM_SYMBOL(i)
+  std::vector<int64_t> publicDims;     ///< extent, or -1 for a symbolic dim (kiln_tensor_info)
+  std::vector<const char*> dimNames;   ///< symbol name or nullptr per dim (kiln_tensor_info)
+  size_t rank() const { return declared.size(); }
+};
+
+/// Owns a dlopen handle; dlclose on destruction.
+class LibraryHandle {
+ public:
+  explicit LibraryHandle(void* handle) : handle_(handle) {}
+  ~LibraryHandle();
+  LibraryHandle(const LibraryHandle&) = delete;
+  LibraryHandle& operator=(const LibraryHandle&) = delete;
+  void* get() const { return handle_; }
+
+ private:
+  void* handle_;
+};
+
+}  // namespace kiln::rt::impl
+
+/// A loaded artifact. Immutable after loading except for the thread-safe workspace pool.
+struct kiln_model {
+  kiln_model(std::unique_ptr<kiln::rt::impl::LibraryHandle> library, const kiln_artifact_v1& descriptor);
+
+  std::unique_ptr<kiln::rt::impl::LibraryHandle> library;  ///< declared first: closed last
+  const kiln_artifact_v1& desc;                       ///< lives in the library image
+  std::string name;
+  std::vector<std::string> symbols;
+  std::vector<kiln::rt::impl::TensorSig> inputs;
+  std::vector<kiln::rt::impl::TensorSig> outputs;
+  size_t requiredAlignment;  ///< the descriptor's: a buffer less aligned is staged
+  mutable kiln::rt::impl::WorkspacePool workspaces;  ///< thread-safe; shared by concurrent runs
+};
+
+namespace kiln::rt::impl {
+
+/// Opens, checks and unpacks the artifact at `path`; throws Failure with IO_ERROR,
+/// NOT_AN_ARTIFACT or ABI_MISMATCH.
+std::unique_ptr<kiln_model> loadModel(const char* path);
+
+/// Throws Failure(NOT_AN_ARTIFACT) naming `path` and the first malformed field of `desc`.
+void checkDescriptor(const kiln_artifact_v1& desc, const std::string& path);
+
+}  // namespace kiln::rt::impl

@@ -1,0 +1,257 @@
+// The ONNX backend node tests (shipped in the pip onnx package) on kiln's reference
+// evaluator. Every case whose model uses only ops in ops.def is instantiated; a case the
+// frontend refuses as Unsupported (float16, strings, opsets, ...) is skipped with the reason,
+// everything else must import, run in float32 and float64 and match the expected outputs
+// with the ONNX backend-test tolerances (rtol 1e-3, atol 1e-7). A per-op summary is printed
+// at the end.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "kiln/eval/evaluator.h"
+#include "kiln/frontend/onnx_import.h"
+#include "kiln/support/error.h"
+#include "onnx_test_data.h"
+#include "test_util.h"
+
+namespace kiln {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct NodeCase {
+  std::string name;
+  std::string dir;
+  std::vector<std::string> ops;  ///< distinct op types (Constant excluded), sorted
+  test::OnnxModelInfo model;
+};
+
+void PrintTo(const NodeCase& c, std::ostream* os) { *os << c.name; }
+
+/// Cases whose nodes are all default-domain ops kiln declares (or Constant, which the
+/// frontend turns into constants). $KILN_NODE_TEST_DIR overrides the folder found at
+/// configure time (e.g. to run another onnx release's node tests).
+std::vector<NodeCase> discoverCases() {
+  std::vector<NodeCase> cases;
+  const char* env = std::getenv("KILN_NODE_TEST_DIR");
+  const std::string root = env && *env ? env : test::onnxNodeTestDir();
+  std::error_code ec;
+  if (root.empty() || !fs::is_directory(root, ec)) return cases;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const fs::path model = entry.path() / "model.onnx";
+    if (!fs::exists(model, ec)) continue;
+    NodeCase c{entry.path().filename().string(), entry.path().string(), {}, {}};
+    try {
+      c.model = test::readOnnxModelInfo(model.string());
+    } catch (const Error&) {
+      continue;
+    }
+    bool known = !c.model.opTypes.empty();
+    std::set<std::string> ops;
+    for (size_t i = 0; i < c.model.opTypes.size() && known; ++i) {
+      const std::string& op = c.model.opTypes[i];
+      known = c.model.domains[i].empty() && (op == "Constant" || opFromOnnxName(op).has_value());
+      if (op != "Constant") ops.insert(op);
+    }
+    if (!known) continue;
+    c.ops.assign(ops.begin(), ops.end());
+    if (c.ops.empty()) c.ops.push_back("Constant");
+    cases.push_back(std::move(c));
+  }
+  std::sort(cases.begin(), cases.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return cases;
+}
+
+// ---- outcome bookkeeping and the summary printed after all tests
+
+enum class Outcome { Passed, Failed, Skipped };
+
+struct OpStats {
+  int run = 0, passed = 0, failed = 0, skipped = 0;
+};
+
+struct Summary {
+  std::map<std::string, OpStats> byOp;
+  std::vector<std::pair<std::string, std::string>> skips;  ///< case, reason
+  std::vector<std::string> failures;
+
+  void record(const NodeCase& c, Outcome o, const std::string& reason) {
+    for (const std::string& op : c.ops) {
+      OpStats& s = byOp[op];
+      if (o == Outcome::Skipped) ++s.skipped;
+      else ++s.run, ++(o == Outcome::Passed ? s.passed : s.failed);
+    }
+    if (o == Outcome::Skipped) skips.emplace_back(c.name, reason);
+    if (o == Outcome::Failed) failures.push_back(c.name);
+  }
+};
+
+Summary& summary() {
+  static Summary s;
+  return s;
+}
+
+class SummaryPrinter : public testing::Environment {
+ public:
+  void TearDown() override {
+    const Summary& s = summary();
+    if (s.byOp.empty()) return;
+    std::cout << "\nONNX node tests on the reference evaluator (float32 and float64)\n"
+              << std::left << std::setw(20) << "op" << std::right << std::setw(6) << "run"
+              << std::setw(8) << "passed" << std::setw(8) << "failed" << std::setw(10)
+              << "skipped" << "\n";
+    OpStats total;
+    for (const auto& [op, st] : s.byOp) {
+      std::cout << std::left << std::setw(20) << op << std::right << std::setw(6) << st.run
+                << std::setw(8) << st.passed << std::setw(8) << st.failed << std::setw(10)
+                << st.skipped << "\n";
+    }
+    for (const auto& [c, why] : s.skips) std::cout << "  skipped " << c << ": " << why << "\n";
+    for (const auto& c : s.failures) std::cout << "  FAILED  " << c << "\n";
+    std::cout << std::flush;
+  }
+};
+
+[[maybe_unused]] testing::Environment* const kSummaryEnv =
+    testing::AddGlobalTestEnvironment(new SummaryPrinter);
+
+/// Records the case's outcome when the test body ends, however it ends.
+class OutcomeRecorder {
+ public:
+  explicit OutcomeRecorder(const NodeCase& c) : case_(c) {}
+  ~OutcomeRecorder() {
+    const Outcome o = skipReason_.empty()
+                          ? (testing::Test::HasFailure() ? Outcome::Failed : Outcome::Passed)
+                          : Outcome::Skipped;
+    summary().record(case_, o, skipReason_);
+  }
+  void skip(std::string reason) { skipReason_ = std::move(reason); }
+
+ private:
+  const NodeCase& case_;
+  std::string skipReason_;
+};
+
+// ---- comparing outputs
+
+/// numpy.testing.assert_allclose semantics: |got - want| <= atol + rtol * |want|, NaN equal
+/// to NaN, infinities equal when identical. Integer and bool outputs must match exactly.
+void expectAllClose(const Tensor& got, const Tensor& want, bool exact, const std::string& what) {
+  ASSERT_EQ(got.dims, want.dims) << what << ": shape";
+  constexpr double rtol = 1e-3, atol = 1e-7;
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < want.size(); ++i) {
+    const double g = got.getDouble(i), w = want.getDouble(i);
+    bool ok;
+    if (exact) ok = got.getInt(i) == want.getInt(i) || g == w;
+    else if (std::isnan(w) || std::isnan(g)) ok = std::isnan(w) && std::isnan(g);
+    else if (std::isinf(w) || std::isinf(g)) ok = g == w;
+    else ok = std::abs(g - w) <= atol + rtol * std::abs(w);
+    if (!ok && bad++ == 0) first = i;
+  }
+  EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << want.size() << " elements differ, first ["
+                    << first << "] got " << (first >= 0 ? got.getDouble(first) : 0) << " want "
+                    << (first >= 0 ? want.getDouble(first) : 0);
+}
+
+struct DataSet {
+  std::string name;
+  TensorMap inputs;
+  std::vector<std::pair<std::string, Tensor>> outputs;  ///< model output name, expected
+};
+
+/// test_data_set_*: input_i.pb feed the i-th non-initializer graph input (or the input the
+/// proto names), output_i.pb is the expected value of the i-th graph output.
+std::vector<DataSet> loadDataSets(const NodeCase& c) {
+  std::vector<DataSet> sets;
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(c.dir))
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0)
+      dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& d : dirs) {
+    DataSet s{d.filename().string(), {}, {}};
+    for (size_t i = 0;; ++i) {
+      const fs::path p = d / ("input_" + std::to_string(i) + ".pb");
+      if (!fs::exists(p)) break;
+      std::string name;
+      Tensor t = test::loadTensorProto(p.string(), &name);
+      if (name.empty() && i < c.model.inputs.size()) name = c.model.inputs[i];
+      s.inputs[name] = std::move(t);
+    }
+    for (size_t i = 0;; ++i) {
+      const fs::path p = d / ("output_" + std::to_string(i) + ".pb");
+      if (!fs::exists(p)) break;
+      const std::string name = i < c.model.outputs.size() ? c.model.outputs[i] : "";
+      s.outputs.emplace_back(name, test::loadTensorProto(p.string()));
+    }
+    sets.push_back(std::move(s));
+  }
+  return sets;
+}
+
+class OnnxNode : public testing::TestWithParam<NodeCase> {};
+
+TEST_P(OnnxNode, MatchesExpectedOutputs) {
+  const NodeCase& c = GetParam();
+  OutcomeRecorder outcome(c);
+
+  std::unique_ptr<Graph> g;
+  std::vector<DataSet> sets;
+  try {
+    g = importOnnxFile(c.dir + "/model.onnx");
+    sets = loadDataSets(c);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::Unsupported) {
+      outcome.skip(e.what());
+      GTEST_SKIP() << e.what();
+    }
+    FAIL() << "import failed (" << errorCodeName(e.code()) << "): " << e.what();
+  }
+  ASSERT_FALSE(sets.empty()) << "no test_data_set_* in " << c.dir;
+
+  for (const DataSet& s : sets) {
+    for (Precision p : {Precision::F32, Precision::F64}) {
+      const std::string tag = s.name + (p == Precision::F32 ? " float32" : " float64");
+      TensorMap got;
+      try {
+        got = evaluate(*g, s.inputs, p);
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::Unsupported) {
+          outcome.skip(std::string("at run time: ") + e.what());
+          GTEST_SKIP() << e.what();
+        }
+        ADD_FAILURE() << tag << ": evaluate failed (" << errorCodeName(e.code()) << "): " << e.what();
+        continue;
+      }
+      for (const auto& [name, want] : s.outputs) {
+        auto it = got.find(name);
+        if (it == got.end()) {
+          ADD_FAILURE() << tag << ": no output named '" << name << "'";
+          continue;
+        }
+        const Tensor& out = it->second;
+        const bool floatWant = isFloat(want.dtype);
+        if (p == Precision::F32 || !floatWant)
+          EXPECT_EQ(dtypeName(out.dtype), std::string(dtypeName(want.dtype))) << tag << " '" << name << "'";
+        else
+          EXPECT_EQ(out.dtype, DType::F64) << tag << " '" << name << "'";
+        expectAllClose(out, want, !floatWant, tag + " output '" + name + "'");
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backend, OnnxNode, testing::ValuesIn(discoverCases()),
+                         [](const auto& info) { return info.param.name; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxNode);
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,76 @@
+// kiln: the command-line front door. Dispatches to one subcommand per file (cmd_*.cpp) and
+// turns every failure into a one-line message and an exit code; it never crashes on bad input.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "args.h"
+#include "commands.h"
+#include "kiln/support/error.h"
+
+namespace {
+
+using kiln::cli::Args;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args&);
+};
+
+const Command kCommands[] = {
+    {"inspect", "show inputs, outputs, ops and what the passes did", kiln::cli::runInspect},
+    {"run", "run a model on .npy/.npz inputs and write the outputs", kiln::cli::runRun},
+    {"compile", "run the passes and write the result (--emit onnx)", kiln::cli::runCompile},
+    {"compare", "folded vs unfolded vs fp64 reference on a data set", kiln::cli::runCompare},
+};
+
+void printUsage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: kiln <command> [options]\n\n"
+               "kiln compiles and runs ONNX models, folding BatchNormalization.\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(to,
+               "\n'kiln <command> --help' describes a command.\n"
+               "exit codes: 0 success, 1 error, 2 usage error, 3 compare tolerance exceeded\n");
+}
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2) {
+    printUsage(stderr);
+    return kiln::cli::kExitUsage;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    printUsage(stdout);
+    return kiln::cli::kExitOk;
+  }
+  if (name == "--version") {
+    std::printf("kiln %s\n", KILN_VERSION);
+    return kiln::cli::kExitOk;
+  }
+  for (const Command& c : kCommands)
+    if (name == c.name) return c.run(Args(argv + 2, argv + argc));
+  throw kiln::cli::UsageError("unknown command '" + name + "' (see kiln --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const kiln::cli::UsageError& e) {
+    std::cerr << "kiln: error: " << e.what() << "\n";
+    return kiln::cli::kExitUsage;
+  } catch (const kiln::Error& e) {
+    std::cerr << "kiln: error: " << e.what() << "\n";
+    return kiln::cli::kExitError;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kiln: error: out of memory\n";
+    return kiln::cli::kExitError;
+  } catch (const std::exception& e) {
+    std::cerr << "kiln: internal error: " << e.what() << "\n";
+    return kiln::cli::kExitError;
+  }
+}

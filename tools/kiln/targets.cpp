@@ -1,0 +1,66 @@
+#include "targets.h"
+
+#include "args.h"
+
+namespace kiln::cli {
+
+TensorMap PreparedModel::run(const TensorMap& inputs) {
+  checkInputs(graph(), inputs);
+  return runChecked(inputs);
+}
+
+namespace {
+
+/// The reference evaluator at a fixed precision.
+class ReferenceModel final : public PreparedModel {
+ public:
+  ReferenceModel(std::unique_ptr<Graph> g, Precision p) : graph_(std::move(g)), precision_(p) {}
+  const Graph& graph() const override { return *graph_; }
+
+ protected:
+  TensorMap runChecked(const TensorMap& inputs) override {
+    return evaluate(*graph_, inputs, precision_);
+  }
+
+ private:
+  std::unique_ptr<Graph> graph_;
+  Precision precision_;
+};
+
+std::unique_ptr<PreparedModel> prepareReference32(std::unique_ptr<Graph> g) {
+  return std::make_unique<ReferenceModel>(std::move(g), Precision::F32);
+}
+
+}  // namespace
+
+std::unique_ptr<PreparedModel> prepareReference64(std::unique_ptr<Graph> g) {
+  return std::make_unique<ReferenceModel>(std::move(g), Precision::F64);
+}
+
+const std::vector<TargetInfo>& targets() {
+  // Add compiled backends here (e.g. {"llvm", "LLVM CPU backend (JIT)", prepareLlvm}).
+  static const std::vector<TargetInfo> table = {
+      {"ref", "reference evaluator, fp32", prepareReference32},
+      {"ref64", "reference evaluator, fp64", prepareReference64},
+  };
+  return table;
+}
+
+const TargetInfo& findTarget(const std::string& name) {
+  for (const TargetInfo& t : targets())
+    if (name == t.name) return t;
+  std::string known;
+  for (const TargetInfo& t : targets()) known += (known.empty() ? "" : ", ") + std::string(t.name);
+  throw UsageError("unknown target '" + name + "' (known targets: " + known + ")");
+}
+
+std::string defaultTargetName() { return targets().front().name; }
+
+std::string targetHelp() {
+  std::string text = "where to run:";
+  for (const TargetInfo& t : targets())
+    text += std::string("\n") + t.name + " = " + t.description;
+  return text + "\n(default " + defaultTargetName() + ")";
+}
+
+}  // namespace kiln::cli
