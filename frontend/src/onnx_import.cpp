@@ -29,6 +29,8 @@ std::string readFile(const std::string& path) {
   if (ec || !fs::exists(st))
     throw Error(ErrorCode::Io, path + ": cannot open model file: no such file");
   if (fs::is_directory(st)) throw Error(ErrorCode::Io, path + ": is a directory, not a model file");
+  // Devices and pipes could block or never end.
+  if (!fs::is_regular_file(st)) throw Error(ErrorCode::Io, path + ": is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::Io, path + ": cannot open model file for reading");
   std::ostringstream buf;

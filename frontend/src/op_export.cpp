@@ -1,5 +1,5 @@
 // Export of standard ops. Most ops map 1:1 and only need their attribute struct written;
-// Softmax (legacy 2-D), ReduceMean (axes input -> attribute), Pad (axes input) and
+// Softmax (legacy 2-D), Reduce* (axes input -> attribute), Pad (axes input) and
 // AveragePool (dilations) need care to stay valid at opset 17.
 #include "op_export.h"
 
@@ -139,8 +139,8 @@ void exportSoftmax(OnnxWriter& w, const Node& n) {
   w.addNode("Reshape", n.name + "_unflatten", {soft, shape}, {OnnxWriter::name(n.outputs[0])});
 }
 
-// ReduceMean-13 takes axes as an attribute and has no noop_with_empty_axes.
-void exportReduceMean(OnnxWriter& w, const Node& n) {
+// Reduce*-13 take axes as an attribute and have no noop_with_empty_axes.
+void exportReduce(OnnxWriter& w, const Node& n) {
   const auto& a = n.as<ReduceAttrs>();
   const Value* axesValue = n.input(1);
   std::vector<int64_t> axes;
@@ -154,7 +154,7 @@ void exportReduceMean(OnnxWriter& w, const Node& n) {
     w.addNode("Identity", n.name, {x}, {y});
     return;
   }
-  onnx::NodeProto& p = w.addNode("ReduceMean", n.name, {x}, {y});
+  onnx::NodeProto& p = w.addNode(opName(n.kind), n.name, {x}, {y});
   setIfAny(p, "axes", axes);
   setAttr(p, "keepdims", int64_t{a.keepDims});
 }
@@ -202,9 +202,13 @@ using ExporterTable = std::array<OpExporter, kNumOps>;
 ExporterTable buildTable() {
   ExporterTable table;
   table.fill(exportStandard);
+  // Every op with ReduceAttrs (ReduceMean and any Reduce* added to ops.def) shares one rule.
+#define KILN_OP(Id, Domain, Name, Attrs, MinIn, MaxIn, MinOut, MaxOut) \
+  if (std::is_same_v<Attrs, ReduceAttrs>) table[static_cast<size_t>(OpKind::Id)] = exportReduce;
+#include "kiln/ir/ops.def"
+#undef KILN_OP
   const OpExporterEntry special[] = {
       {OpKind::Softmax, exportSoftmax},
-      {OpKind::ReduceMean, exportReduceMean},
       {OpKind::Pad, exportPad},
       {OpKind::BatchNormalization, exportBatchNorm},
   };

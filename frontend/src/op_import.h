@@ -45,6 +45,11 @@ using OpImporter = NodeAttrs (*)(NodeImport&);
 /// The importer for a standard ONNX op kind.
 OpImporter opImporter(OpKind kind);
 
+/// Reduce* ops (ReduceAttrs): keepdims, noop_with_empty_axes; before opset 18 the axes
+/// attribute becomes constant input 1. (ReduceSum moved axes to an input at opset 13 already:
+/// it would need its own entry.)
+NodeAttrs importReduce(NodeImport& n);
+
 /// Parses an auto_pad string (legacy spellings included); InvalidModel on others.
 AutoPad parseAutoPad(NodeImport& n);
 

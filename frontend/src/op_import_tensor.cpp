@@ -1,4 +1,4 @@
-// Importers for Clip, Softmax, axis ops, Reshape, Transpose, Pad, ReduceMean,
+// Importers for Clip, Softmax, axis ops, Reshape, Transpose, Pad, Reduce*,
 // Unsqueeze/Squeeze, Shape, Cast and Dropout, including the opset normalisations that turn
 // older attributes into the constant inputs newer opsets use.
 #include "kiln/support/error.h"
@@ -62,18 +62,6 @@ NodeAttrs importPad(NodeImport& n) {
   return a;
 }
 
-// ReduceMean-1..13: axes attribute -> input 1.
-NodeAttrs importReduceMean(NodeImport& n) {
-  ReduceAttrs a;
-  a.keepDims = n.attrs.getBool("keepdims", true);
-  if (n.opset < 18) {
-    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
-  } else {
-    a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
-  }
-  return a;
-}
-
 // Unsqueeze/Squeeze-1..11: axes attribute -> input 1.
 NodeAttrs importUnsqueeze(NodeImport& n) {
   if (n.opset < 13) n.setConstantInput(1, "axes", int64Vector(n.attrs.requireInts("axes")));
@@ -124,21 +112,26 @@ NodeAttrs importDropout(NodeImport& n) {
 
 }  // namespace
 
+// Reduce*-1..13: axes attribute -> input 1.
+NodeAttrs importReduce(NodeImport& n) {
+  ReduceAttrs a;
+  a.keepDims = n.attrs.getBool("keepdims", true);
+  if (n.opset < 18) {
+    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
+  } else {
+    a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
+  }
+  return a;
+}
+
 std::vector<OpImporterEntry> tensorOpImporters() {
   return {
-      {OpKind::Clip, importClip},
-      {OpKind::Softmax, importSoftmax},
-      {OpKind::Flatten, importFlatten},
-      {OpKind::Gather, importGather},
-      {OpKind::Concat, importConcat},
-      {OpKind::Reshape, importReshape},
-      {OpKind::Transpose, importTranspose},
-      {OpKind::Pad, importPad},
-      {OpKind::ReduceMean, importReduceMean},
-      {OpKind::Unsqueeze, importUnsqueeze},
-      {OpKind::Squeeze, importSqueeze},
-      {OpKind::Shape, importShape},
-      {OpKind::Cast, importCast},
+      {OpKind::Clip, importClip},           {OpKind::Softmax, importSoftmax},
+      {OpKind::Flatten, importFlatten},     {OpKind::Gather, importGather},
+      {OpKind::Concat, importConcat},       {OpKind::Reshape, importReshape},
+      {OpKind::Transpose, importTranspose}, {OpKind::Pad, importPad},
+      {OpKind::Unsqueeze, importUnsqueeze}, {OpKind::Squeeze, importSqueeze},
+      {OpKind::Shape, importShape},         {OpKind::Cast, importCast},
       {OpKind::Dropout, importDropout},
   };
 }

@@ -22,6 +22,8 @@ struct ModelCase {
   bool fold;
 };
 
+void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.path << (c.fold ? " folded" : " unfolded"); }
+
 std::vector<ModelCase> modelCases() {
   std::vector<ModelCase> cases;
   for (const char* dir : {"tests/models/demos", "tests/models/variants"}) {

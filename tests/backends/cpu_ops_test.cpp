@@ -20,6 +20,8 @@ struct OpCase {
   float lo = -1.0f, hi = 1.0f;  ///< range of the random inputs
 };
 
+void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
+
 const Dim N = Dim::symbolic("N");
 
 // ---- small graph helpers
@@ -126,7 +128,7 @@ std::vector<OpCase> cases() {
                  b.output(b.op(OpKind::MatMul, "mm", {b.input("x", dims({N, 7})), b.weights("w", {7, 4}, 1)}));
                }});
   c.push_back({"matmul_batched", [](GraphBuilder& b) {
-                 b.output(b.op(OpKind::MatMul, "mm", {b.input("x", dims({N, 3, 4, 6})), b.weights("w", {4, 6, 5}, 1)}));
+                 b.output(b.op(OpKind::MatMul, "mm", {b.input("x", dims({N, 3, 4, 6})), b.weights("w", {3, 6, 5}, 1)}));
                }});
   c.push_back({"matmul_vec", [](GraphBuilder& b) {
                  b.output(b.op(OpKind::MatMul, "mm", {b.weights("v", {6}, 2), b.input("x", dims({N, 6, 3}))}));

@@ -81,6 +81,7 @@ struct Summary {
   std::map<std::string, OpStats> byOp;
   std::vector<std::pair<std::string, std::string>> skips;  ///< case, reason
   std::vector<std::string> failures;
+  std::map<Outcome, int> cases;
 
   void record(const NodeCase& c, Outcome o, const std::string& reason) {
     for (const std::string& op : c.ops) {
@@ -88,7 +89,12 @@ struct Summary {
       if (o == Outcome::Skipped) ++s.skipped;
       else ++s.run, ++(o == Outcome::Passed ? s.passed : s.failed);
     }
-    if (o == Outcome::Skipped) skips.emplace_back(c.name, reason);
+    if (o == Outcome::Skipped) {
+      // Drop the model path the frontend's message starts with; the case name says it.
+      const std::string prefix = c.dir + "/model.onnx: ";
+      skips.emplace_back(c.name, reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason);
+    }
+    ++cases[o];
     if (o == Outcome::Failed) failures.push_back(c.name);
   }
 };
@@ -103,16 +109,19 @@ class SummaryPrinter : public testing::Environment {
   void TearDown() override {
     const Summary& s = summary();
     if (s.byOp.empty()) return;
-    std::cout << "\nONNX node tests on the reference evaluator (float32 and float64)\n"
+    std::cout << "\nONNX node tests on the reference evaluator (float32 and float64); a case\n"
+              << "counts for every op its model uses\n"
               << std::left << std::setw(20) << "op" << std::right << std::setw(6) << "run"
               << std::setw(8) << "passed" << std::setw(8) << "failed" << std::setw(10)
               << "skipped" << "\n";
-    OpStats total;
     for (const auto& [op, st] : s.byOp) {
       std::cout << std::left << std::setw(20) << op << std::right << std::setw(6) << st.run
                 << std::setw(8) << st.passed << std::setw(8) << st.failed << std::setw(10)
                 << st.skipped << "\n";
     }
+    auto count = [&](Outcome o) { return s.cases.count(o) ? s.cases.at(o) : 0; };
+    std::cout << "cases: " << count(Outcome::Passed) << " passed, " << count(Outcome::Failed)
+              << " failed, " << count(Outcome::Skipped) << " skipped (unsupported)\n";
     for (const auto& [c, why] : s.skips) std::cout << "  skipped " << c << ": " << why << "\n";
     for (const auto& c : s.failures) std::cout << "  FAILED  " << c << "\n";
     std::cout << std::flush;

@@ -329,5 +329,20 @@ TEST(FrontendErrors, ExportOfUnexportableGraphNamesTheNode) {
   expectMentions(msg, {"bnt7", "BatchNormTraining"});
 }
 
+TEST(FrontendErrors, ExportOfOpset18OnlyFormsNamesTheNode) {
+  test::GraphBuilder gb;
+  Value* x = gb.input("x", test::dims({2, 3}));
+  Value* axes = gb.input("axes", test::dims({1}), DType::I64);  // not constant
+  gb.output(gb.op(OpKind::ReduceMean, "mean9", {x, axes}, ReduceAttrs{}));
+  std::string msg = test::errorMessage([&] { exportOnnxBytes(gb.g); }, ErrorCode::Unsupported);
+  expectMentions(msg, {"mean9", "ReduceMean", "'axes'"});
+
+  test::GraphBuilder pb;
+  Value* px = pb.input("x", test::dims({4}));
+  pb.output(pb.op(OpKind::Pad, "pad9", {px, pb.ints("pads", {1, 1})}, PadAttrs{PadMode::Wrap}));
+  msg = test::errorMessage([&] { exportOnnxBytes(pb.g); }, ErrorCode::Unsupported);
+  expectMentions(msg, {"pad9", "wrap"});
+}
+
 }  // namespace
 }  // namespace kiln

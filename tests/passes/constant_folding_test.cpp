@@ -11,15 +11,10 @@ namespace kiln {
 namespace {
 
 using test::dims;
+using test::countKind;
 using test::GraphBuilder;
 using test::maxAbsDiff;
 using test::sym;
-
-int countKind(const Graph& g, OpKind k) {
-  int n = 0;
-  for (const auto& node : g.nodes()) n += node->kind == k;
-  return n;
-}
 
 bool logMentions(const PassReport& r, const std::string& part) {
   for (const std::string& line : r.log)

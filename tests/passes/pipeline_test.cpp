@@ -10,6 +10,7 @@ namespace kiln {
 namespace {
 
 using test::dims;
+using test::countKind;
 using test::GraphBuilder;
 using test::maxAbsDiff;
 using test::sym;
@@ -49,12 +50,6 @@ struct ConvNet {
     inferShapes(b.g);
   }
 };
-
-int countKind(const Graph& g, OpKind k) {
-  int n = 0;
-  for (const auto& node : g.nodes()) n += node->kind == k;
-  return n;
-}
 
 void expectClose(const Graph& before, const Graph& after, const std::string& out, double tol) {
   for (int64_t batch : {1, 3}) {

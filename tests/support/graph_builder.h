@@ -87,6 +87,24 @@ struct GraphBuilder {
   void output(Value* v) { g.outputs.push_back(v); }
 };
 
+/// True when `part` occurs in `s` (message checks).
+inline bool mentions(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+/// "[N,3,28,28]" rendering of a value's shape; records a failure if it has none.
+inline std::string shapeStr(const Value* v) {
+  EXPECT_TRUE(v->hasShape) << v->name;
+  return shapeToString(v->shape);
+}
+
+/// Number of nodes of kind `k`.
+inline int countKind(const Graph& g, OpKind k) {
+  int n = 0;
+  for (const auto& node : g.nodes()) n += node->kind == k;
+  return n;
+}
+
 /// Largest |a - b| over all elements (infinity when the dims differ).
 inline double maxAbsDiff(const Tensor& a, const Tensor& b) {
   if (a.dims != b.dims) return std::numeric_limits<double>::infinity();

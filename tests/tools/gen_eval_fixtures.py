@@ -165,6 +165,27 @@ conv_transpose_case("convtranspose2d_group_outpad", (2, 4, 5, 4), (4, 3, 3, 2), 
                     [1, 2], [1, 2])
 conv_transpose_case("convtranspose1d_stride_dilate", (1, 3, 6), (3, 2, 3), 1, [3], [2, 1], [2], [2])
 
+# auto_pad SAME_LOWER (attr_auto_pad: 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID)
+x, w = rand(1, 2, 7, 6), rand(3, 2, 3, 2)
+strides = [2, 2]
+same_pads = []
+for i in range(2):
+    out = -(-x.shape[2 + i] // strides[i])
+    total = max(0, (out - 1) * strides[i] + w.shape[2 + i] - x.shape[2 + i])
+    same_pads.append((total - total // 2, total // 2))  # SAME_LOWER: the odd cell first
+y = conv_ref(x, w, None, strides, [p[0] for p in same_pads] + [p[1] for p in same_pads], [1, 1], 1)
+check_ort("Conv", [("x", x), ("w", w)], dict(strides=strides, auto_pad="SAME_LOWER"), [y])
+save("conv2d_autopad_same_lower", dict(x=x, w=w), dict(strides=strides, auto_pad=[2], group=[1]), dict(y=y))
+
+# ConvTranspose with output_shape one larger than the natural extent on both axes: the
+# total padding is -1, i.e. one extra output row/column that only receives the bias.
+x, w, b = rand(1, 1, 3, 3), rand(1, 2, 3, 3), rand(2)
+natural = conv_transpose_ref(x, w, None, [3, 2], [0, 0, 0, 0], [1, 1], 1, [0, 0])
+y = np.pad(natural, [(0, 0), (0, 0), (0, 1), (0, 1)]) + b.reshape(1, 2, 1, 1)
+check_ort("ConvTranspose", [("x", x), ("w", w), ("b", b)], dict(strides=[3, 2], output_shape=[10, 8]), [y])
+save("convtranspose_output_shape", dict(x=x, w=w, b=b), dict(strides=[3, 2], output_shape=[10, 8], group=[1]),
+     dict(y=y))
+
 # ---------------------------------------------------------------- pools
 
 
@@ -303,6 +324,7 @@ iexp = np.array([2, 3, -1, 0], dtype=np.int32)
 fcast = np.array([-2.7, -0.5, 0.0, 0.5, 2.9, 120.2], dtype=np.float32)
 data = rng.integers(-1000, 1000, size=(3, 4)).astype(np.int64)
 gidx = np.array([[-1, 0], [1, -3]], dtype=np.int64)
+pool_in8 = rng.integers(-128, 128, size=(1, 2, 5, 5)).astype(np.int8)
 with np.errstate(over="ignore"):
     fixtures["int_ops"] = dict(
         a=ia, b=ib, add=ia + ib, sub=ia - ib, mul=ia * ib,
@@ -316,6 +338,10 @@ with np.errstate(over="ignore"):
         transpose=np.transpose(ia, (1, 0, 2)),
         pad7=np.pad(ia, [(0, 0), (1, 2), (0, 1)], constant_values=7),
         concat8=np.concatenate([i8a.reshape(1, 5), i8b.reshape(1, 5)], axis=0),
+        # MaxPool 2x2, stride 2, ceil_mode on int8: pad with the lowest value, take window maxima
+        pool8=pool_in8, maxpool8=np.lib.stride_tricks.sliding_window_view(
+            np.pad(pool_in8, [(0, 0), (0, 0), (0, 1), (0, 1)], constant_values=-128), (2, 2),
+            axis=(2, 3))[:, :, ::2, ::2].max(axis=(-1, -2)),
     )
 
 # ---------------------------------------------------------------- write

@@ -102,6 +102,14 @@ TEST_F(IntOps, DataMovementOnIntegers) {
   expectEqualTensor(runOp(OpKind::Concat, AxisAttrs{0}, {&a8, &b8}), at("concat8"), "Concat");
 }
 
+TEST_F(IntOps, MaxPoolOnInt8) {
+  PoolAttrs a;
+  a.kernelShape = {2, 2};
+  a.strides = {2, 2};
+  a.ceilMode = true;
+  expectEqualTensor(runOp(OpKind::MaxPool, a, {&at("pool8")}), at("maxpool8"), "MaxPool int8");
+}
+
 TEST(EvalOps, ShapeSlicesAndClamps) {
   const Tensor x(DType::F32, {2, 3, 4, 5});
   expectEqualTensor(runOp(OpKind::Shape, ShapeAttrs{}, {&x}), ints({2, 3, 4, 5}), "full");

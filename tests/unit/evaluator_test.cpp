@@ -46,7 +46,9 @@ NodeAttrs convAttrs(const std::map<std::string, Tensor>& f) {
   a.pads = ints(f, "pads");
   a.dilations = ints(f, "dilations");
   a.outputPadding = ints(f, "output_padding");
+  a.outputShape = ints(f, "output_shape");
   a.group = ints(f, "group").at(0);
+  if (!ints(f, "auto_pad").empty()) a.autoPad = static_cast<AutoPad>(ints(f, "auto_pad")[0]);
   return a;  // kernel_shape left empty on purpose: the evaluator derives it from W
 }
 
@@ -80,6 +82,8 @@ const std::vector<FixtureCase>& fixtureCases() {
       {"conv2d_group_dilate_stride", OpKind::Conv, convAttrs, {"x", "w", "b"}, {"y"}},
       {"conv1d_depthwise", OpKind::Conv, convAttrs, {"x", "w"}, {"y"}},
       {"conv3d_pads", OpKind::Conv, convAttrs, {"x", "w", "b"}, {"y"}},
+      {"conv2d_autopad_same_lower", OpKind::Conv, convAttrs, {"x", "w"}, {"y"}},
+      {"convtranspose_output_shape", OpKind::ConvTranspose, convAttrs, {"x", "w", "b"}, {"y"}},
       {"convtranspose2d_group_outpad", OpKind::ConvTranspose, convAttrs, {"x", "w", "b"}, {"y"}},
       {"convtranspose1d_stride_dilate", OpKind::ConvTranspose, convAttrs, {"x", "w", "b"}, {"y"}},
       {"avgpool_ceil_pads_exclude", OpKind::AveragePool, poolAttrs, {"x"}, {"y"}},

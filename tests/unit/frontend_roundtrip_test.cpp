@@ -259,6 +259,63 @@ INSTANTIATE_TEST_SUITE_P(
                     BntCase{bnt(true, false, false, Activation::Sigmoid), false},
                     BntCase{bnt(true, true, true, Activation::None), false}));
 
+TEST(FrontendRoundTrip, ExportedModelHeaderAndValues) {
+  test::GraphBuilder gb;
+  Value* x = gb.input("x", test::dims({test::sym("batch"), 4}));
+  Value* w = gb.constant("w", Tensor::fromFloats({1, 2, 3, 4}, {4}));
+  Value* a = gb.op(OpKind::Mul, "r", {x, w});
+  gb.output(gb.op(OpKind::Relu, "r", {a}));  // duplicate node name
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(exportOnnxBytes(gb.g)));
+  EXPECT_EQ(m.ir_version(), 8);
+  EXPECT_EQ(m.producer_name(), "kiln");
+  ASSERT_EQ(m.opset_import_size(), 1);
+  EXPECT_EQ(m.opset_import(0).domain(), "");
+  EXPECT_EQ(m.opset_import(0).version(), 17);
+  const onnx::GraphProto& gp = m.graph();
+  ASSERT_EQ(gp.node_size(), 2);
+  EXPECT_NE(gp.node(0).name(), gp.node(1).name());  // onnxruntime needs unique node names
+  ASSERT_EQ(gp.input_size(), 1);
+  const auto& dims = gp.input(0).type().tensor_type().shape().dim();
+  ASSERT_EQ(dims.size(), 2);
+  EXPECT_EQ(dims[0].dim_param(), "batch");
+  EXPECT_EQ(dims[1].dim_value(), 4);
+  ASSERT_EQ(gp.initializer_size(), 1);
+  EXPECT_EQ(gp.initializer(0).name(), "w");
+  EXPECT_EQ(gp.initializer(0).raw_data().size(), 16u);
+}
+
+TEST(FrontendRoundTrip, PadAxesInputIsSpreadOverAllAxes) {
+  // Pad-18 with axes [2,3] and pads [1,2,3,4] = begins (1,2), ends (3,4) of axes 2 and 3.
+  OnnxBuilder b(18);
+  b.input("x", {"1", "2", "3", "3"});
+  b.initializerI64("pads", {1, 2, 3, 4}, {4});
+  b.initializer("cval", {0.5f}, {});
+  b.initializerI64("axes", {2, -1}, {2});
+  b.node("Pad", {"x", "pads", "cval", "axes"}, {"y"}, "pad");
+  b.output("y");
+  auto g1 = importOnnxBytes(b.bytes(), "", "pad.onnx");
+  auto g2 = reimport(*g1);
+  const Node& pad = *g2->nodes().front();
+  ASSERT_EQ(pad.kind, OpKind::Pad);
+  ASSERT_EQ(pad.inputs.size(), 3u);
+  EXPECT_EQ(pad.inputs[1]->constant->toInts(), (std::vector<int64_t>{0, 0, 1, 2, 0, 0, 3, 4}));
+  EXPECT_EQ(g2->outputs[0]->shape, shapeOf({1, 2, 7, 9}));
+  TensorMap in{{"x", test::randomTensor({1, 2, 3, 3}, 9)}};
+  expectNear(evaluate(*g2, in, Precision::F64).at("y").toDoubles(),
+             evaluate(*g1, in, Precision::F64).at("y").toDoubles(), 0, "pad");
+}
+
+TEST(FrontendRoundTrip, ReduceMeanNoopWithEmptyAxesBecomesIdentity) {
+  OnnxBuilder b(18);
+  b.input("x", {"2", "3"});
+  attrInt(b.node("ReduceMean", {"x"}, {"y"}, "rm"), "noop_with_empty_axes", 1);
+  b.output("y");
+  auto g = reimport(*importOnnxBytes(b.bytes(), "", "noop.onnx"));
+  EXPECT_EQ(kinds(*g), std::vector<OpKind>{OpKind::Identity});
+  EXPECT_EQ(g->outputs[0]->shape, shapeOf({2, 3}));
+}
+
 TEST(FrontendRoundTrip, ExportFileIsAtomic) {
   TempDir dir;
   auto g = importOnnxBytes(legacyModel().bytes(), "", "legacy.onnx");

@@ -8,12 +8,9 @@ namespace kiln {
 namespace {
 
 using test::dims;
+using test::mentions;
 using test::errorMessage;
 using test::GraphBuilder;
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // x -> Relu -> Conv(w) -> y
 struct SmallGraph {
@@ -40,24 +37,24 @@ TEST(Verifier, ArityFromOpTable) {
   SmallGraph s;
   s.relu->inputs.push_back(s.x);
   std::string msg = errorMessage([&] { verify(s.b.g); });
-  EXPECT_TRUE(contains(msg, "Relu node 'relu': has 2 inputs, expected 1")) << msg;
+  EXPECT_TRUE(mentions(msg, "Relu node 'relu': has 2 inputs, expected 1")) << msg;
 
   SmallGraph t;
   t.conv->inputs[1] = nullptr;
   msg = errorMessage([&] { verify(t.b.g); });
-  EXPECT_TRUE(contains(msg, "Conv node 'conv': required input 1 is missing")) << msg;
+  EXPECT_TRUE(mentions(msg, "Conv node 'conv': required input 1 is missing")) << msg;
 
   SmallGraph u;
   u.conv->outputs.push_back(u.b.g.addValue("extra"));
   msg = errorMessage([&] { verify(u.b.g); });
-  EXPECT_TRUE(contains(msg, "has 2 outputs, expected 1")) << msg;
+  EXPECT_TRUE(mentions(msg, "has 2 outputs, expected 1")) << msg;
 }
 
 TEST(Verifier, AttributeStructMustMatchOp) {
   SmallGraph s;
   s.conv->attrs = PoolAttrs{};
   std::string msg = errorMessage([&] { verify(s.b.g); });
-  EXPECT_TRUE(contains(msg, "Conv node 'conv': attributes")) << msg;
+  EXPECT_TRUE(mentions(msg, "Conv node 'conv': attributes")) << msg;
 }
 
 TEST(Verifier, InputsDefinedBeforeUse) {
@@ -69,14 +66,14 @@ TEST(Verifier, InputsDefinedBeforeUse) {
   b.g.addNode(OpKind::Relu, "producer", {x}, {mid}, NoAttrs{});
   b.output(y);
   std::string msg = errorMessage([&] { verify(b.g); });
-  EXPECT_TRUE(contains(msg, "Sigmoid node 'late_user': input 'mid' is used before Relu node "
+  EXPECT_TRUE(mentions(msg, "Sigmoid node 'late_user': input 'mid' is used before Relu node "
                             "'producer' produces it")) << msg;
 
   GraphBuilder c;
   Value* dangling = c.g.addValue("dangling");
   c.output(c.op(OpKind::Relu, "r", {dangling}));
   msg = errorMessage([&] { verify(c.g); });
-  EXPECT_TRUE(contains(msg, "Relu node 'r': input 'dangling' is not a graph input")) << msg;
+  EXPECT_TRUE(mentions(msg, "Relu node 'r': input 'dangling' is not a graph input")) << msg;
 }
 
 TEST(Verifier, SingleProducerAndDefinedOutputs) {
@@ -87,20 +84,20 @@ TEST(Verifier, SingleProducerAndDefinedOutputs) {
   b.g.addNode(OpKind::Abs, "second", {x}, {y}, NoAttrs{});
   b.output(y);
   std::string msg = errorMessage([&] { verify(b.g); });
-  EXPECT_TRUE(contains(msg, "value 'y' is produced by both Relu node 'first' and Abs node 'second'"))
+  EXPECT_TRUE(mentions(msg, "value 'y' is produced by both Relu node 'first' and Abs node 'second'"))
       << msg;
 
   GraphBuilder c;
   c.input("x", dims({2}));
   c.output(c.g.addValue("nowhere"));
   msg = errorMessage([&] { verify(c.g); });
-  EXPECT_TRUE(contains(msg, "graph output 'nowhere'")) << msg;
+  EXPECT_TRUE(mentions(msg, "graph output 'nowhere'")) << msg;
 
   GraphBuilder d;
   Value* in = d.input("x", dims({2}));
   d.g.addNode(OpKind::Relu, "overwrites_input", {in}, {in}, NoAttrs{});
   msg = errorMessage([&] { verify(d.g); });
-  EXPECT_TRUE(contains(msg, "'x'")) << msg;
+  EXPECT_TRUE(mentions(msg, "'x'")) << msg;
 }
 
 TEST(Verifier, ConstantMustMatchItsTensor) {
@@ -108,7 +105,7 @@ TEST(Verifier, ConstantMustMatchItsTensor) {
   Value* w = s.b.g.findValue("w");
   w->shape = dims({1, 1, 3, 4});
   std::string msg = errorMessage([&] { verify(s.b.g); });
-  EXPECT_TRUE(contains(msg, "constant 'w'")) << msg;
+  EXPECT_TRUE(mentions(msg, "constant 'w'")) << msg;
 }
 
 }  // namespace

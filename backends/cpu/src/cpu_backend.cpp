@@ -5,7 +5,11 @@
 #include "codegen/compile.h"
 #include "codegen/module_builder.h"
 #include "codegen/target.h"
+#include <cstdlib>
+#include <iostream>
+
 #include "plan/lower.h"
+#include "plan/print.h"
 #include "plan/schedule.h"
 
 namespace kiln::cpu {
@@ -20,6 +24,7 @@ CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
   Program prog = lowerGraph(g);
   if (options.fuse) fuseKernels(prog);
   planMemory(prog);
+  if (const char* dump = std::getenv("KILN_CPU_DUMP_PLAN"); dump && *dump == '1') std::cerr << describeProgram(prog);
   CompiledModule cm;
   cm.target = makeTargetMachine(options);
   cm.context = std::make_unique<llvm::LLVMContext>();

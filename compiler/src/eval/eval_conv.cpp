@@ -113,6 +113,7 @@ Outputs evalConvTranspose(const KernelCall& c) {
   if (!outShape.empty() && outShape.size() != rank)
     c.fail("output_shape " + dimsStr(at.outputShape) + " has the wrong length");
 
+  if (at.autoPad == AutoPad::Valid) std::fill(a.pads.begin(), a.pads.end(), 0);
   const bool padsGiven = std::any_of(a.pads.begin(), a.pads.end(), [](int64_t p) { return p != 0; });
   const bool same = at.autoPad == AutoPad::SameUpper || at.autoPad == AutoPad::SameLower;
   if (same && outShape.empty()) {

@@ -41,6 +41,7 @@ Outputs evalAveragePool(const KernelCall& c);
 Outputs evalGlobalAveragePool(const KernelCall& c);
 // eval_reduce.cpp
 Outputs evalReduceMean(const KernelCall& c);
+Outputs evalReduceProd(const KernelCall& c);
 Outputs evalSoftmax(const KernelCall& c);
 // eval_shape_ops.cpp
 Outputs evalFlatten(const KernelCall& c);

@@ -1,42 +1,81 @@
-// ReduceMean and Softmax.
+// ReduceMean, ReduceProd and Softmax.
+#include <algorithm>
 #include <cmath>
 
 #include "eval_kernels.h"
 
 namespace kiln::eval {
 
-// Mean over `axes` (input 1). Absent/empty axes: all axes, or identity when
-// noop_with_empty_axes.
-Outputs evalReduceMean(const KernelCall& c) {
+namespace {
+
+// The reduced layout: which axes fold away, the output dims, and the element count per cell.
+struct ReducePlan {
+  bool identity = false;
+  std::vector<int64_t> kept, outDims;
+  int64_t count = 1;
+};
+
+// Axes come from input 1. Absent/empty axes: all axes, or identity when noop_with_empty_axes.
+ReducePlan planReduce(const KernelCall& c) {
   const ReduceAttrs& at = c.node.as<ReduceAttrs>();
   const Tensor& X = c.input(0);
   const int64_t rank = X.rank();
   std::vector<int64_t> axes = c.optional(1) ? readInts(c, 1) : std::vector<int64_t>{};
-  if (axes.empty() && at.noopWithEmptyAxes) return {X};
-
+  ReducePlan p;
+  if (axes.empty() && at.noopWithEmptyAxes) {
+    p.identity = true;
+    return p;
+  }
   std::vector<bool> reduce(rank, axes.empty());
   for (int64_t a : axes) {
     const int64_t n = normalizeAxis(c, a, rank, "axis");
     if (reduce[n]) c.fail("axis " + std::to_string(a) + " is listed twice");
     reduce[n] = true;
   }
-  std::vector<int64_t> kept = X.dims, outDims;
-  int64_t count = 1;
+  p.kept = X.dims;
   for (int64_t i = 0; i < rank; ++i) {
-    if (reduce[i]) count *= X.dims[i], kept[i] = 1;
-    if (!reduce[i] || at.keepDims) outDims.push_back(kept[i]);
+    if (reduce[i]) p.count *= X.dims[i], p.kept[i] = 1;
+    if (!reduce[i] || at.keepDims) p.outDims.push_back(p.kept[i]);
   }
+  return p;
+}
 
-  return visitFloat(c, 0, X.dtype, [&](auto tag) {
+// Folds every input element into the output cell its kept index maps to.
+template <typename T, typename Combine>
+Tensor reduceInto(const Tensor& X, const ReducePlan& p, T init, Combine combine) {
+  Tensor Y(X.dtype, p.outDims);
+  auto x = X.data<T>();
+  auto y = Y.data<T>();
+  std::fill(y.begin(), y.end(), init);
+  forEachBroadcast<1>(X.dims, {broadcastStrides(p.kept, X.dims)},
+                      [&](int64_t i, const std::array<int64_t, 1>& off) {
+                        y[off[0]] = combine(y[off[0]], x[i]);
+                      });
+  return Y;
+}
+
+}  // namespace
+
+Outputs evalReduceMean(const KernelCall& c) {
+  const ReducePlan p = planReduce(c);
+  if (p.identity) return {c.input(0)};
+  return visitFloat(c, 0, c.input(0).dtype, [&](auto tag) {
     using T = decltype(tag);
-    Tensor Y(X.dtype, outDims);
-    auto x = X.data<T>();
-    auto y = Y.data<T>();
-    // Walk the input in order; each element adds to the output cell its kept index maps to.
-    forEachBroadcast<1>(X.dims, {broadcastStrides(kept, X.dims)},
-                        [&](int64_t i, const std::array<int64_t, 1>& off) { y[off[0]] += x[i]; });
-    for (T& v : y) v /= static_cast<T>(count);
+    Tensor Y = reduceInto<T>(c.input(0), p, T(0), [](T a, T b) { return a + b; });
+    for (T& v : Y.data<T>()) v /= static_cast<T>(p.count);
     return Outputs{std::move(Y)};
+  });
+}
+
+// Product over axes; integers too (Shape -> ReduceProd counts elements in exported graphs).
+Outputs evalReduceProd(const KernelCall& c) {
+  const ReducePlan p = planReduce(c);
+  if (p.identity) return {c.input(0)};
+  return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return Outputs{reduceInto<T>(c.input(0), p, T(1), [](T a, T b) {
+      return static_cast<T>(static_cast<Arith<T>>(a) * static_cast<Arith<T>>(b));
+    })};
   });
 }
 

@@ -1,5 +1,8 @@
 // Ops that only change the shape (or pass data through): Flatten, Reshape, Identity,
 // Dropout, Shape, Unsqueeze, Squeeze.
+#include <algorithm>
+#include <cassert>
+
 #include "eval_kernels.h"
 
 namespace kiln::eval {
@@ -16,7 +19,7 @@ Outputs reshaped(const KernelCall& c, std::vector<int64_t> dims) {
   return {std::move(y)};
 }
 
-// Sorted, normalised, duplicate-free axes of input 1 against `rank`.
+// Mask of the (possibly negative) `axes` in a tensor of `rank`; duplicates are an error.
 std::vector<bool> axisMask(const KernelCall& c, const std::vector<int64_t>& axes, int64_t rank) {
   std::vector<bool> mask(rank, false);
   for (int64_t a : axes) {

@@ -3,10 +3,10 @@
 /// dispatch, axis normalisation, numpy broadcasting and outer/axis/inner decomposition.
 #include <array>
 #include <cmath>
-#include <limits>
-#include <type_traits>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kiln/eval/evaluator.h"
@@ -68,15 +68,6 @@ decltype(auto) visitAny(const KernelCall& c, size_t in, DType t, F&& f) {
   if (t == DType::Bool) return f(uint8_t{});
   return visitNumeric(c, in, t, std::forward<F>(f));
 }
-
-/// The DType of C++ type T (bool tensors use uint8_t, so pass `isBool` for them).
-template <typename T> constexpr DType dtypeOf();
-template <> constexpr DType dtypeOf<float>() { return DType::F32; }
-template <> constexpr DType dtypeOf<double>() { return DType::F64; }
-template <> constexpr DType dtypeOf<int64_t>() { return DType::I64; }
-template <> constexpr DType dtypeOf<int32_t>() { return DType::I32; }
-template <> constexpr DType dtypeOf<int8_t>() { return DType::I8; }
-template <> constexpr DType dtypeOf<uint8_t>() { return DType::U8; }
 
 /// Row-major strides of `dims`.
 std::vector<int64_t> stridesOf(const std::vector<int64_t>& dims);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <new>
 #include <unordered_map>
+#include <variant>
 
 #include "eval_kernels.h"
 
@@ -72,6 +73,8 @@ std::vector<Tensor> evaluateNode(const Node& n, const std::vector<const Tensor*>
     call.fail("out of memory while computing the output", ErrorCode::InvalidInput);
   } catch (const std::length_error&) {
     call.fail("output too large", ErrorCode::InvalidInput);
+  } catch (const std::bad_variant_access&) {
+    call.fail("carries attributes of the wrong kind for this op");
   }
   outs.resize(n.outputs.size());  // kernels may compute outputs the node does not declare
   return outs;

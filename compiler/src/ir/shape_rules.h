@@ -49,6 +49,9 @@ class RuleContext {
   void setContent(size_t i, std::optional<content::Content> c) const;
 };
 
+/// Shorthand for numbers in messages.
+inline std::string str(int64_t v) { return std::to_string(v); }
+
 // ---- shared dim arithmetic (shape_rules_common.cpp)
 
 /// Numpy broadcast of two dims; nullopt when incompatible (two different known extents,

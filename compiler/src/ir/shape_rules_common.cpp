@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cassert>
 
 #include "kiln/support/error.h"

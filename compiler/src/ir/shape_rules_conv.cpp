@@ -8,8 +8,6 @@ namespace kiln::shape {
 
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 // Shared checks; returns the number of spatial axes. kernelShape is taken from W when absent
 // and checked against it when given.
 size_t checkConvOperands(RuleContext& ctx, ConvAttrs& a) {

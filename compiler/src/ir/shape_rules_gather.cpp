@@ -6,8 +6,6 @@ namespace kiln::shape {
 
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 // Literal axes of input i, or nullopt when not known at compile time.
 std::optional<std::vector<int64_t>> literalAxes(RuleContext& ctx, size_t i) {
   ctx.requireInteger(i, "axes");

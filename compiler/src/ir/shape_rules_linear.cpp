@@ -5,8 +5,6 @@ namespace kiln::shape {
 
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 void requireInnerMatch(RuleContext& ctx, const Dim& ka, const Dim& kb) {
   if (!unifyDims(ka, kb))
     ctx.fail("inner dimensions differ: " + ctx.describeInput(0) + " gives " + str(ka.value) +

@@ -6,8 +6,6 @@ namespace kiln::shape {
 
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 // Checks per-channel parameter i against the `channels` of input 0 (channel axis `axis`);
 // with `allowSingle` one element is accepted too (whole-tensor statistics).
 // Returns the channel count as best known.

@@ -35,9 +35,11 @@ void inferGlobalAveragePool(RuleContext& ctx) {
   ctx.setOutput(0, ctx.in(0)->dtype, out);
 }
 
+namespace {
+
 // Axes come from input 1 (constant, or integer content). Absent or empty axes reduce
 // everything, unless noop_with_empty_axes makes the op an identity.
-void inferReduceMean(RuleContext& ctx) {
+void reduce(RuleContext& ctx) {
   const auto& a = ctx.node.as<ReduceAttrs>();
   Shape x = ctx.shape(0);
   int64_t r = static_cast<int64_t>(x.size());
@@ -65,6 +67,24 @@ void inferReduceMean(RuleContext& ctx) {
     else if (a.keepDims) out.push_back(Dim::known(1));
   }
   ctx.setOutput(0, ctx.in(0)->dtype, out);
+}
+
+}  // namespace
+
+void inferReduceMean(RuleContext& ctx) { reduce(ctx); }
+
+// Not in ops.def yet: ready for when ReduceProd (the element count of a shape in the naive
+// `x.std()` BN pattern) is added with ReduceAttrs. Tracks the product of a shape's content.
+void inferReduceProd(RuleContext& ctx) {
+  reduce(ctx);
+  auto c = inputContent(ctx, 0);
+  const Value* out = ctx.node.outputs[0];
+  if (!c || !content::fullyLiteral(*c) || !out->hasShape ||
+      dimProduct(out->shape, 0, out->shape.size()).value != 1)
+    return;
+  int64_t product = 1;
+  for (int64_t v : content::literals(*c)) product *= v;
+  ctx.setContent(0, content::Content{content::literal(product)});
 }
 
 }  // namespace kiln::shape

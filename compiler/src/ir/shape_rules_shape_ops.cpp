@@ -8,8 +8,6 @@ namespace kiln::shape {
 
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 // Extent for the -1 entry of a Reshape target: input elements / the other output entries,
 // cancelling symbols that occur on both sides (N*256 / N = 256).
 Dim inferMinusOne(const Shape& in, const Shape& out, size_t minusOne) {

@@ -36,7 +36,7 @@ std::vector<Poly> inputShape(Program& p, const Value& v) {
 // A graph output that is not written by a kernel of its own (an input, a constant, an
 // alias, or a value listed twice) gets a copy kernel.
 void copyToOutput(Program& p, int src, int outIndex, const std::string& name) {
-  const Buffer& s = p.buffers[src];
+  const Buffer s = p.buffers[src];  // a copy: addBuffer may reallocate
   Buffer o{name, s.dtype, s.shape, BufferKind::Output, outIndex};
   const int out = p.addBuffer(o);
   Kernel k;
@@ -99,7 +99,7 @@ int LowerCtx::in(size_t i) {
   return id;
 }
 
-const std::vector<Poly>& LowerCtx::shape(size_t i) { return prog.buffers[in(i)].shape; }
+std::vector<Poly> LowerCtx::shape(size_t i) { return prog.buffers[in(i)].shape; }
 
 const Tensor* LowerCtx::constant(size_t i) const {
   const Value* v = node.input(i);
@@ -164,7 +164,7 @@ Expr LowerCtx::ld(int buf, std::vector<Expr> index) const {
 }
 
 Expr LowerCtx::ldBroadcast(size_t i, const std::vector<Expr>& vs) {
-  const std::vector<Poly>& s = shape(i);
+  const std::vector<Poly> s = shape(i);
   std::vector<Expr> idx;
   for (size_t d = 0; d < s.size(); ++d)
     idx.push_back(s[d] == Poly(1) ? constI(0) : vs[vs.size() - s.size() + d]);
@@ -174,7 +174,7 @@ Expr LowerCtx::ldBroadcast(size_t i, const std::vector<Expr>& vs) {
 Expr LowerCtx::ldScalar(size_t i) { return ldIn(i, std::vector<Expr>(rank(i), constI(0))); }
 
 Expr LowerCtx::ldChannel(size_t i, Expr ch) {
-  const std::vector<Poly>& s = shape(i);
+  const std::vector<Poly> s = shape(i);
   if (product(s) == Poly(1)) return ldScalar(i);
   if (s.size() != 1) unsupported("per-channel input '" + node.input(i)->name + "' must be 1-D");
   return ldIn(i, {std::move(ch)});

@@ -32,7 +32,7 @@ class LowerCtx {
   /// Buffer of input i (constants become Constant buffers on first use).
   int in(size_t i);
   /// Symbolic shape of input i.
-  const std::vector<Poly>& shape(size_t i);
+  std::vector<Poly> shape(size_t i);
   size_t rank(size_t i) { return shape(i).size(); }
   DType dtype(size_t i) const { return node.input(i)->dtype; }
   /// The constant tensor of input i, or nullptr.

@@ -7,8 +7,8 @@ namespace kiln::cpu {
 void lowerGemm(LowerCtx& c) {
   const GemmAttrs& at = c.node.as<GemmAttrs>();
   if (c.rank(0) != 2 || c.rank(1) != 2) c.unsupported("A and B must be 2-D");
-  const std::vector<Poly>& a = c.shape(0);
-  const std::vector<Poly>& b = c.shape(1);
+  const std::vector<Poly> a = c.shape(0);
+  const std::vector<Poly> b = c.shape(1);
   Kernel k;
   k.domain = {at.transA ? a[1] : a[0], at.transB ? b[0] : b[1]};
   const Poly K = at.transA ? a[0] : a[1];

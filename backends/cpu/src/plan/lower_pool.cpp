@@ -65,7 +65,7 @@ void lowerAveragePool(LowerCtx& c) {
   p.k.reduce->body = select(p.inside, p.x, constF(0));
   Expr count = constI(1);
   for (size_t i = 0; i < p.axes.size(); ++i)
-    count = mul(count, c.node.as<PoolAttrs>().countIncludePad
+    count = mul(count, c.node.as<PoolAttrs>().countIncludePad || !p.inside
                            ? constI(p.axes[i].kernel)
                            : validTaps(p.axes[i], var(static_cast<int>(2 + i))));
   p.k.value = div(acc(), cast(EType::F32, count));

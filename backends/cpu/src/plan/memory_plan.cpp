@@ -17,9 +17,22 @@ struct Slot {
   int64_t repSize = 0;
 };
 
+// a >= b for every non-negative symbol value when a - b has no negative coefficient.
+bool dominates(const Poly& a, const Poly& b) {
+  const Poly diff = a - b;
+  for (const auto& [mono, coef] : diff.terms())
+    if (coef < 0) return false;
+  return true;
+}
+
 Expr maxOf(const std::vector<Poly>& sizes) {
   Expr e;
-  for (const Poly& s : sizes) e = e ? maxE(e, size(s)) : size(s);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    bool dominated = false;
+    for (size_t j = 0; j < sizes.size() && !dominated; ++j)
+      dominated = j != i && dominates(sizes[j], sizes[i]) && !(j > i && sizes[j] == sizes[i]);
+    if (!dominated) e = e ? maxE(e, size(sizes[i])) : size(sizes[i]);
+  }
   return e;
 }
 

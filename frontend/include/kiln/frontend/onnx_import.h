@@ -18,10 +18,13 @@ struct ImportOptions {
 /// the model's folder (paths escaping it are refused; offset+length checked against the
 /// file). Graph inputs that are also initializers are constants. Symbolic dims (dim_param,
 /// or unnamed dynamic dims) stay symbolic.
-/// Throws Error with a message naming the file and, where relevant, node, op and value:
+/// Throws Error with a message that starts with "<path>: " and names, where relevant, the
+/// node ("Conv node 'conv1'"), op, attribute, value or external-data path:
 /// InvalidModel for unreadable/truncated/non-ONNX/empty files, dangling inputs, cycles and
-/// inconsistent shapes; Unsupported for unknown ops, domains, opsets or dtypes; Io when the
-/// file cannot be opened.
+/// inconsistent shapes, wrong attribute types, external data outside the model folder;
+/// Unsupported for unknown ops, domains, opsets, dtypes or attribute values kiln does not
+/// implement (BatchNormalization spatial=0, MaxPool Indices, training-mode Dropout); Io when the
+/// model or an external-data file cannot be read.
 std::unique_ptr<Graph> importOnnxFile(const std::string& path, const ImportOptions& opts = {});
 
 /// Same from bytes already in memory; `baseDir` is used for external data ("" = refuse

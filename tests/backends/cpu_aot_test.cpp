@@ -1,0 +1,119 @@
+// The AOT path: the same module written as a shared library, object, LLVM IR and assembly;
+// the shared library is loaded by the kiln runtime (kiln.h) and must agree with the reference.
+#if __has_include("kiln/backends/cpu/cpu_backend.h") && defined(KILN_TEST_HAVE_RUNTIME)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "cpu_test_util.h"
+#include "graph_builder.h"
+#include "kiln/backends/cpu/cpu_backend.h"
+#include "kiln/frontend/onnx_import.h"
+#include "kiln/ir/shape_inference.h"
+#include "kiln/kiln.h"
+#include "kiln/passes/pipeline.h"
+#include "kiln/support/npy.h"
+#include "test_util.h"
+
+namespace kiln::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path tempDir() {
+  fs::path d = fs::temp_directory_path() / ("kiln_cpu_aot_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Runs a shared-library artifact through the runtime's C API (one float32 input).
+Tensor runWithRuntime(const std::string& lib, const Tensor& input, int threads) {
+  kiln_model* m = nullptr;
+  EXPECT_EQ(kiln_model_load(lib.c_str(), &m), KILN_STATUS_OK) << kiln_last_error();
+  if (!m) return {};
+  kiln_tensor in{};
+  in.data = const_cast<uint8_t*>(input.bytes.data());
+  in.bytes = input.bytes.size();
+  in.dtype = KILN_DTYPE_FLOAT32;
+  in.rank = input.dims.size();
+  for (size_t i = 0; i < in.rank; ++i) in.dims[i] = input.dims[i];
+  kiln_tensor out{};
+  kiln_run_options opts;
+  kiln_run_options_init(&opts);
+  opts.num_threads = threads;
+  EXPECT_EQ(kiln_run_alloc(m, &in, 1, &out, 1, &opts), KILN_STATUS_OK) << kiln_last_error();
+  Tensor t(DType::F32, std::vector<int64_t>(out.dims, out.dims + out.rank));
+  if (out.data) std::memcpy(t.bytes.data(), out.data, t.bytes.size());
+  kiln_tensor_free_data(&out);
+  kiln_model_free(m);
+  return t;
+}
+
+TEST(CpuAot, SharedLibraryRunsInTheRuntime) {
+  auto g = importOnnxFile(sourcePath("tests/models/demos/lenet_bn.onnx"));
+  PassReport report;
+  runPipeline(*g, PassOptions{}, report);
+  const fs::path lib = tempDir() / "lenet_bn.so";
+  cpu::compileCpuToFile(*g, cpu::CpuOptions{}, cpu::EmitKind::SharedLibrary, lib.string());
+  ASSERT_TRUE(fs::exists(lib));
+  for (int64_t n : {1, 4}) {
+    const Tensor x = randomTensor({n, 1, 28, 28}, 3);
+    const TensorMap want = evaluate(*g, {{g->inputs[0]->name, x}}, Precision::F64);
+    expectClose(runWithRuntime(lib.string(), x, 2), want.at(g->outputs[0]->name), 1e-5,
+                "lenet_bn.so N=" + std::to_string(n));
+  }
+  fs::remove_all(lib.parent_path());
+}
+
+TEST(CpuAot, EmitsObjectIrAndAssembly) {
+  GraphBuilder b;
+  Value* x = b.input("x", dims({sym("N"), 8}));
+  b.output(b.op(OpKind::Relu, "relu", {b.op(OpKind::Gemm, "fc", {x, b.weights("w", {8, 4}, 1)}, GemmAttrs{})}));
+  inferShapes(b.g);
+  const fs::path dir = tempDir();
+  cpu::CpuOptions o;
+  o.mcpu = "x86-64-v3";
+  cpu::compileCpuToFile(b.g, o, cpu::EmitKind::Object, (dir / "m.o").string());
+  cpu::compileCpuToFile(b.g, o, cpu::EmitKind::LLVMIR, (dir / "m.ll").string());
+  cpu::compileCpuToFile(b.g, o, cpu::EmitKind::Asm, (dir / "m.s").string());
+  EXPECT_EQ(readFile(dir / "m.o").substr(0, 4), "\x7f" "ELF");
+  EXPECT_NE(readFile(dir / "m.ll").find("@kiln_artifact_get()"), std::string::npos);
+  const std::string s = readFile(dir / "m.s");
+  EXPECT_NE(s.find("kiln_artifact_get"), std::string::npos);
+  EXPECT_NE(s.find("ymm"), std::string::npos) << "expected AVX2 vector code for x86-64-v3";
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temp file left: " << e.path();
+  fs::remove_all(dir);
+}
+
+TEST(CpuAot, MissingCompilerIsAClearError) {
+  GraphBuilder b;
+  b.output(b.op(OpKind::Relu, "relu", {b.input("x", dims({2, 3}))}));
+  inferShapes(b.g);
+  const char* old = std::getenv("CC");
+  const std::string saved = old ? old : "";
+  ::setenv("CC", "/nonexistent/cc", 1);
+  const fs::path dir = tempDir();
+  const std::string msg = errorMessage(
+      [&] { cpu::compileCpuToFile(b.g, {}, cpu::EmitKind::SharedLibrary, (dir / "x.so").string()); },
+      ErrorCode::Io);
+  if (old) ::setenv("CC", saved.c_str(), 1);
+  else ::unsetenv("CC");
+  EXPECT_NE(msg.find("/nonexistent/cc"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "x.so"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kiln::test
+#endif
