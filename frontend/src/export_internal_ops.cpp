@@ -8,7 +8,9 @@
 // emit it plus the activation. Otherwise spell the statistics out:
 //   mean = ReduceMean(x, R, keepdims)             R = all axes but `axis` (or all axes)
 //   d    = x - mean;  var = ReduceMean(d*d, R, keepdims)
-//   var_u = var * n/(n-1)                         n = number of reduced elements (static)
+//   var_u = var * n/(n-1)                         n = number of reduced elements (a constant,
+//                                                 or Shape->Gather->ReduceProd->Cast when a
+//                                                 reduced dim is symbolic)
 //   y    = act(scale * d / sqrt(var' + eps) + bias)      var' = var_u if unbiasedVar else var
 //   running_mean' = running_mean*momentum + mean*(1-momentum)   (mean flattened to [C] or [1])
 //   running_var'  = running_var *momentum + v   *(1-momentum)   v = var_u or var
@@ -16,6 +18,7 @@
 
 #include "kiln/support/error.h"
 #include "op_export.h"
+#include "tensor_codec.h"
 
 namespace kiln::fe {
 
@@ -137,8 +140,7 @@ class Decomposer {
     bool runningVarOut = n_.outputs.size() > 2 && n_.outputs[2];
     std::string varU;
     if (a_.unbiasedVar || (a_.unbiasedRunningVar && runningVarOut)) {
-      double count = static_cast<double>(reducedCount());
-      varU = binary("Mul", var, scalar("bessel", count / (count - 1.0), x_->dtype), "var_unbiased");
+      varU = binary("Mul", var, besselFactor(), "var_unbiased");
     }
     std::string normVar = a_.unbiasedVar ? varU : var;
     std::string denom = unary(
@@ -169,19 +171,34 @@ class Decomposer {
       if (i != axis_) axes_.push_back(i);
   }
 
-  int64_t reducedCount() const {
-    if (!x_->hasShape) unsupported(n_, "unbiased variance needs the shape of '" + x_->name + "'");
+  // n/(n-1) for n reduced elements: a constant when the reduced dims are known, otherwise
+  // computed from the run-time shape.
+  std::string besselFactor() {
+    if (!x_->hasShape) unsupported(n_, "unbiased variance needs the rank of '" + x_->name + "'");
+    std::vector<int64_t> reduced;
     int64_t count = 1;
+    bool known = true;
     for (int64_t i = 0; i < static_cast<int64_t>(x_->shape.size()); ++i) {
       if (!a_.wholeTensor && i == axis_) continue;
-      const Dim& d = x_->shape[i];
-      if (!d.isKnown())
-        unsupported(n_, "unbiased variance needs a static element count, '" + x_->name +
-                            "' has shape " + shapeToString(x_->shape));
-      count *= d.value;
+      reduced.push_back(i);
+      known = known && x_->shape[i].isKnown();
+      if (known) count *= x_->shape[i].value;
     }
-    if (count < 2) unsupported(n_, "unbiased variance of fewer than 2 elements");
-    return count;
+    if (known) {
+      if (count < 2) unsupported(n_, "unbiased variance of fewer than 2 elements");
+      return scalar("bessel", static_cast<double>(count) / (count - 1.0), x_->dtype);
+    }
+    std::string shape = unary("Shape", OnnxWriter::name(x_), "shape");
+    std::string dims = binary("Gather", shape, w_.addInt64s(n_.name + "_reduced_axes", reduced),
+                              "reduced_dims");
+    std::string prod = w_.fresh(n_.name + "_count_i64");
+    setAttr(w_.addNode("ReduceProd", n_.name + "_count_i64", {dims}, {prod}), "keepdims",
+            int64_t{0});
+    std::string n = w_.fresh(n_.name + "_count");
+    setAttr(w_.addNode("Cast", n_.name + "_count", {prod}, {n}), "to",
+            static_cast<int64_t>(dtypeToOnnx(x_->dtype)));
+    std::string nMinus1 = binary("Sub", n, scalar("one", 1.0, x_->dtype), "count_minus_1");
+    return binary("Div", n, nMinus1, "bessel");
   }
 
   std::string reduceMean(const std::string& in, const char* hint) {

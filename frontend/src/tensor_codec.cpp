@@ -1,6 +1,7 @@
 #include "tensor_codec.h"
 
 #include <cstring>
+#include <iterator>
 
 #include "external_data.h"
 #include "kiln/support/error.h"
@@ -53,7 +54,12 @@ int32_t dtypeToOnnx(DType t) {
 std::string onnxTypeName(int32_t elemType) {
   if (onnx::TensorProto_DataType_IsValid(elemType))
     return onnx::TensorProto_DataType_Name(static_cast<TensorProto::DataType>(elemType));
-  return "element type " + std::to_string(elemType);
+  // Types newer than the onnx.proto kiln is built against (libonnx-dev 1.12).
+  static const char* const kNewer[] = {"FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
+                                       "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1"};
+  if (elemType >= 17 && elemType < 17 + static_cast<int32_t>(std::size(kNewer)))
+    return kNewer[elemType - 17];
+  return "unknown type code " + std::to_string(elemType);
 }
 
 int64_t checkedElementCount(const std::vector<int64_t>& dims, size_t elemSize,

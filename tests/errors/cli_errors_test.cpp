@@ -134,11 +134,6 @@ TEST_F(CliErrors, UnknownFlagIsAUsageError) {
   expectFailure({"run", model, "--input", input, "--target", "gpu9000"}, 2, {"gpu9000", "ref64"});
 }
 
-TEST_F(CliErrors, EmitLlvmIsNotYetSupported) {
-  expectFailure({"compile", model, "--emit", "llvm", "-o", dir.file("out.ll")}, 1,
-                {"llvm", "not yet supported"});
-}
-
 TEST_F(CliErrors, CompareBadDataFolder) {
   std::string missing = dir.file("no-such-data");
   expectFailure({"compare", model, "--data", missing}, 1, {missing});
@@ -171,6 +166,82 @@ TEST_F(CliErrors, CompareLabelCountMismatchNamesTheFile) {
   std::string labels = dir.file("labels.npy");
   writeNpy(labels, Tensor::fromInts({0, 1, 2}, {3}));
   expectFailure({"compare", model, "--inputs", input, "--labels", labels}, 1, {labels});
+}
+
+// ---- the CPU backend and .so artifacts (kiln compile -o X.so, kiln run X.so)
+
+/// True when kiln was built with the LLVM CPU backend (`kiln run --help` lists target cpu).
+bool kilnHasCpuBackend() {
+  static const bool have = runKiln({"run", "--help"}).out.find("cpu = ") != std::string::npos;
+  return have;
+}
+
+TEST_F(CliErrors, RunOfAFileThatIsNeitherOnnxNorAnArtifact) {
+  std::string notes = dir.file("notes.txt");
+  writeFile(notes, "just some text, not a model\n");
+  expectFailure({"run", notes, "--input", input, "-o", dir.file("out.npy")}, 1,
+                {notes, "neither an ONNX model nor a kiln artifact"});
+  std::string empty = dir.file("empty.so");
+  writeFile(empty, "");
+  expectFailure({"run", empty, "--input", input}, 1, {empty});
+  // An ELF file that is not a kiln artifact: the runtime refuses it, naming the file.
+  std::string elf = dir.file("fake.so");
+  writeFile(elf, std::string("\x7f" "ELF\x02\x01\x01\0", 8) + std::string(64, '\0'));
+  expectFailure({"run", elf, "--input", input}, 1, {elf});
+}
+
+TEST_F(CliErrors, ArtifactWithWrongInputShapeNamesTheInput) {
+  if (!kilnHasCpuBackend()) GTEST_SKIP() << "kiln built without the LLVM CPU backend";
+  std::string lib = dir.file("tiny.so");
+  CliResult c = runKiln({"compile", model, "-o", lib});
+  ASSERT_EQ(c.exitCode, 0) << describe(c);
+  // The control: the artifact runs the valid input (Relu).
+  CliResult ok = runKiln({"run", lib, "--input", input, "-o", dir.file("ok.npy")});
+  ASSERT_EQ(ok.exitCode, 0) << describe(ok);
+  Tensor y = readNpy(dir.file("ok.npy"));
+  EXPECT_EQ(std::vector<float>(y.data<float>().begin(), y.data<float>().end()),
+            (std::vector<float>{0, 2, 0, 4, 5, 0}));
+
+  std::string wrong = dir.file("wrong-shape.npy");
+  writeNpy(wrong, Tensor::fromFloats({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}));
+  std::string out = dir.file("out.npy");
+  writeFile(out, "sentinel");
+  expectFailure({"run", lib, "--input", wrong, "-o", out}, 1, {"pixels", "[2,4]", wrong});
+  EXPECT_EQ(readFile(out), "sentinel");
+  std::string f64 = dir.file("f64.npy");
+  writeNpy(f64, Tensor::fromDoubles({1, 2, 3, 4, 5, 6}, {2, 3}));
+  expectFailure({"run", lib, "--input", f64, "-o", out}, 1, {"pixels", "float64"});
+  // Options that only apply to ONNX models are refused for an artifact.
+  expectFailure({"run", lib, "--input", input, "--target", "ref"}, 2, {"--target", lib});
+}
+
+TEST_F(CliErrors, CompileBadOptimisationLevelIsAUsageError) {
+  expectFailure({"compile", model, "-O7", "-o", dir.file("out.so")}, 2, {"-O7"});
+  expectFailure({"compile", model, "-Ofast", "-o", dir.file("out.so")}, 2, {"-Ofast"});
+  expectFailure({"compile", model, "--opt-level", "4", "-o", dir.file("out.so")}, 2,
+                {"--opt-level"});
+  expectFailure({"compile", model, "--emit", "exe", "-o", dir.file("out.so")}, 2, {"exe"});
+  expectFailure({"bench", model, "--batch", "1,x"}, 2, {"--batch", "1,x"});
+}
+
+TEST_F(CliErrors, CompileToAnUnwritablePathLeavesNothingBehind) {
+  if (!kilnHasCpuBackend()) GTEST_SKIP() << "kiln built without the LLVM CPU backend";
+  // A folder where no file can be created, even by root: the temp file fails, no output.
+  const std::string proc = "/proc/kiln-cli-test-" + std::to_string(::getpid()) + ".so";
+  expectFailure({"compile", model, "-o", proc}, 1, {proc});
+  EXPECT_FALSE(fs::exists(proc));
+  // The output is an existing folder, or lies under a regular file.
+  fs::create_directory(dir.path() / "folder.so");
+  expectFailure({"compile", model, "-o", dir.file("folder.so")}, 1, {"folder.so"});
+  expectFailure({"compile", model, "-o", input + "/out.so"}, 1, {input});
+  // A read-only folder (permissions do not bind root, so only checked as another user).
+  if (::geteuid() != 0) {
+    fs::create_directory(dir.path() / "ro");
+    fs::permissions(dir.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+    expectFailure({"compile", model, "-o", dir.file("ro/out.so")}, 1, {"out.so"});
+    EXPECT_TRUE(fs::is_empty(dir.path() / "ro"));
+    fs::permissions(dir.path() / "ro", fs::perms::owner_all);
+  }
 }
 
 }  // namespace

@@ -40,6 +40,28 @@ int64_t ParsedArgs::getInt(const std::string& name, int64_t fallback, int64_t mi
   return v;
 }
 
+std::vector<int64_t> ParsedArgs::getIntList(const std::string& name,
+                                            const std::vector<int64_t>& fallback,
+                                            int64_t min) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  std::vector<int64_t> out;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = text.find(',', begin);
+    const std::string item = text.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno != 0 || v < min)
+      throw UsageError(name + " expects a comma-separated list of integers >= " +
+                       std::to_string(min) + ", got '" + text + "'");
+    out.push_back(v);
+    if (comma == std::string::npos) return out;
+    begin = comma + 1;
+  }
+}
+
 ArgParser::ArgParser(std::string command, std::string synopsis, std::string description)
     : command_(std::move(command)),
       synopsis_(std::move(synopsis)),

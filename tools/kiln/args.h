@@ -34,6 +34,9 @@ class ParsedArgs {
   /// Numeric option values; a malformed number is a UsageError naming the option.
   double getDouble(const std::string& name, double fallback) const;
   int64_t getInt(const std::string& name, int64_t fallback, int64_t min = 0) const;
+  /// A comma-separated list of integers >= min ("1,64,256"); `fallback` when absent.
+  std::vector<int64_t> getIntList(const std::string& name, const std::vector<int64_t>& fallback,
+                                  int64_t min = 0) const;
 
  private:
   friend class ArgParser;

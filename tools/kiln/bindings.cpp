@@ -93,18 +93,6 @@ TensorMap bindInputs(const Graph& g, const std::vector<InputSpec>& specs,
   return std::move(binder.tensors);
 }
 
-void checkBoundInputs(const Graph& g, const TensorMap& inputs,
-                      const std::map<std::string, std::string>& sources) {
-  try {
-    checkInputs(g, inputs);
-  } catch (const Error& e) {
-    std::string from;
-    for (const auto& [name, file] : sources)
-      from += (from.empty() ? "" : ", ") + name + " <- '" + file + "'";
-    throw Error(e.code(), std::string(e.what()) + " (inputs: " + from + ")");
-  }
-}
-
 void checkOutputPath(const Graph& g, const std::string& path) {
   checkOutputFolder(path);
   if (!endsWith(path, ".npz") && g.outputs.size() != 1)

@@ -25,10 +25,6 @@ InputSpec parseInputSpec(const std::string& arg);
 TensorMap bindInputs(const Graph& g, const std::vector<InputSpec>& specs,
                      std::map<std::string, std::string>* sources = nullptr);
 
-/// checkInputs(g, inputs), with the input files named in its error message.
-void checkBoundInputs(const Graph& g, const TensorMap& inputs,
-                      const std::map<std::string, std::string>& sources);
-
 /// Validates `path` as the destination for the outputs of `g` before running: .npz takes all
 /// outputs, anything else is written as .npy and needs a single-output model.
 void checkOutputPath(const Graph& g, const std::string& path);

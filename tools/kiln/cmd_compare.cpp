@@ -39,6 +39,7 @@ ArgParser makeParser() {
       .option("--atol", "A", "absolute tolerance (default 1e-4)")
       .option("--rtol", "R", "tolerance relative to max |fp64 logit| of a batch (default 1e-4)")
       .option("--target", "NAME", targetHelp())
+      .option("--threads", "N", "threads for the cpu target (default 1)")
       .flag("--json", "print one JSON object instead of text");
   p.epilog(
       "Progress goes to stderr. Max relative deviation = max |y - y64| / max |y64| per batch.\n"
@@ -186,6 +187,7 @@ int runCompare(const Args& argv) {
   cfg.batch = args.getInt("--batch", 100, 1);
   cfg.atol = args.getDouble("--atol", 1e-4);
   cfg.rtol = args.getDouble("--rtol", 1e-4);
+  const int threads = static_cast<int>(args.getInt("--threads", 1, 1));
 
   std::unique_ptr<Graph> original = loadModel(cfg.model);
   if (original->inputs.size() != 1 || original->inputs[0]->dtype != DType::F32) {
@@ -220,7 +222,7 @@ int runCompare(const Args& argv) {
   fs.refPredictions = us.refPredictions = &rs.predictions;
   auto timed = [&](PreparedModel& m, const TensorMap& in, VariantStats& s) {
     Stopwatch clock;
-    TensorMap out = m.run(in);
+    TensorMap out = m.run(in, threads);
     s.seconds += clock.seconds();
     auto it = out.find(outName);
     if (it == out.end()) throw Error(ErrorCode::Internal, "output '" + outName + "' missing");

@@ -12,6 +12,7 @@ int runInspect(const Args& args);
 int runRun(const Args& args);
 int runCompile(const Args& args);
 int runCompare(const Args& args);
+int runBench(const Args& args);
 
 /// Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;

@@ -21,15 +21,16 @@ struct Command {
 
 const Command kCommands[] = {
     {"inspect", "show inputs, outputs, ops and what the passes did", kiln::cli::runInspect},
-    {"run", "run a model on .npy/.npz inputs and write the outputs", kiln::cli::runRun},
-    {"compile", "run the passes and write the result (--emit onnx)", kiln::cli::runCompile},
+    {"run", "run a model (.onnx or compiled .so) on .npy/.npz inputs", kiln::cli::runRun},
+    {"compile", "compile to a shared library, object, LLVM IR, asm or ONNX", kiln::cli::runCompile},
     {"compare", "folded vs unfolded vs fp64 reference on a data set", kiln::cli::runCompare},
+    {"bench", "time a model (.onnx or .so) per batch size and thread count", kiln::cli::runBench},
 };
 
 void printUsage(std::FILE* to) {
   std::fprintf(to,
                "usage: kiln <command> [options]\n\n"
-               "kiln compiles and runs ONNX models, folding BatchNormalization.\n\ncommands:\n");
+               "kiln compiles ONNX models (folding BatchNormalization) to CPU code and runs them.\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
   std::fprintf(to,
                "\n'kiln <command> --help' describes a command.\n"

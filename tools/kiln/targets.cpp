@@ -2,12 +2,18 @@
 
 #include "args.h"
 
+#ifdef KILN_CLI_HAVE_CPU
+#include "kiln/backends/cpu/cpu_backend.h"
+#endif
+
 namespace kiln::cli {
 
-TensorMap PreparedModel::run(const TensorMap& inputs) {
-  checkInputs(graph(), inputs);
-  return runChecked(inputs);
+TensorMap PreparedModel::run(const TensorMap& inputs, int threads) {
+  check(inputs);
+  return runChecked(inputs, threads);
 }
+
+void PreparedModel::check(const TensorMap& inputs) const { checkInputs(graph(), inputs); }
 
 namespace {
 
@@ -18,7 +24,7 @@ class ReferenceModel final : public PreparedModel {
   const Graph& graph() const override { return *graph_; }
 
  protected:
-  TensorMap runChecked(const TensorMap& inputs) override {
+  TensorMap runChecked(const TensorMap& inputs, int) override {
     return evaluate(*graph_, inputs, precision_);
   }
 
@@ -31,6 +37,29 @@ std::unique_ptr<PreparedModel> prepareReference32(std::unique_ptr<Graph> g) {
   return std::make_unique<ReferenceModel>(std::move(g), Precision::F32);
 }
 
+#ifdef KILN_CLI_HAVE_CPU
+/// The LLVM CPU backend, compiled in memory for the host (ORC JIT).
+class CpuJitModel final : public PreparedModel {
+ public:
+  explicit CpuJitModel(std::unique_ptr<Graph> g)
+      : graph_(std::move(g)), compiled_(cpu::compileCpuJit(*graph_)) {}
+  const Graph& graph() const override { return *graph_; }
+
+ protected:
+  TensorMap runChecked(const TensorMap& inputs, int threads) override {
+    return compiled_->run(inputs, threads);
+  }
+
+ private:
+  std::unique_ptr<Graph> graph_;
+  std::unique_ptr<cpu::CompiledModel> compiled_;
+};
+
+std::unique_ptr<PreparedModel> prepareCpuJit(std::unique_ptr<Graph> g) {
+  return std::make_unique<CpuJitModel>(std::move(g));
+}
+#endif
+
 }  // namespace
 
 std::unique_ptr<PreparedModel> prepareReference64(std::unique_ptr<Graph> g) {
@@ -38,8 +67,10 @@ std::unique_ptr<PreparedModel> prepareReference64(std::unique_ptr<Graph> g) {
 }
 
 const std::vector<TargetInfo>& targets() {
-  // Add compiled backends here (e.g. {"llvm", "LLVM CPU backend (JIT)", prepareLlvm}).
   static const std::vector<TargetInfo> table = {
+#ifdef KILN_CLI_HAVE_CPU
+      {"cpu", "LLVM CPU backend, compiled in memory (JIT), fp32", prepareCpuJit, true},
+#endif
       {"ref", "reference evaluator, fp32", prepareReference32},
       {"ref64", "reference evaluator, fp64", prepareReference64},
   };

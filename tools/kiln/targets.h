@@ -1,8 +1,8 @@
 #pragma once
 /// "Prepare a model for a target, then run it": the one seam between the CLI and whatever
-/// executes a graph. Today the targets are the reference evaluator in fp32 (`ref`) and fp64
-/// (`ref64`); a compiled backend (the LLVM CPU backend) becomes one more entry in the table
-/// in targets.cpp, and every subcommand that takes --target picks it up.
+/// executes a graph. The targets are the LLVM CPU backend compiled in memory (`cpu`, the
+/// default when kiln is built with LLVM) and the reference evaluator in fp32 (`ref`) and
+/// fp64 (`ref64`). A loaded .so artifact (artifact.h) is one more PreparedModel.
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,14 +16,19 @@ namespace kiln::cli {
 class PreparedModel {
  public:
   virtual ~PreparedModel() = default;
-  /// The graph this model was prepared from (inputs/outputs, shapes).
+  /// The graph this model was prepared from (inputs/outputs, shapes). For an artifact, a
+  /// graph without nodes that only declares the artifact's inputs and outputs.
   virtual const Graph& graph() const = 0;
-  /// Checks `inputs` against the graph (checkInputs: names, dtypes, shapes; the error names
-  /// the input) and runs. Outputs are keyed by graph output name.
-  TensorMap run(const TensorMap& inputs);
+  /// Checks `inputs` (checkInputs: names, dtypes, shapes; the error names the input) and
+  /// runs with up to `threads` threads (targets without threads ignore it). Outputs are
+  /// keyed by graph output name.
+  TensorMap run(const TensorMap& inputs, int threads = 1);
 
  protected:
-  virtual TensorMap runChecked(const TensorMap& inputs) = 0;
+  /// Validates the inputs; by default checkInputs against graph(). An artifact leaves this
+  /// to the runtime so that its messages reach the user.
+  virtual void check(const TensorMap& inputs) const;
+  virtual TensorMap runChecked(const TensorMap& inputs, int threads) = 0;
 };
 
 /// One entry of the target table.
@@ -32,13 +37,15 @@ struct TargetInfo {
   const char* description;
   /// Takes ownership of an already-optimised graph (after runPipeline, or as imported).
   std::unique_ptr<PreparedModel> (*prepare)(std::unique_ptr<Graph> graph);
+  /// True when --threads makes a difference.
+  bool usesThreads = false;
 };
 
 /// All known targets, default first.
 const std::vector<TargetInfo>& targets();
 /// The target called `name`; UsageError listing the known ones if there is none.
 const TargetInfo& findTarget(const std::string& name);
-/// Name of the default target ("ref").
+/// Name of the default target ("cpu" when built with LLVM, else "ref").
 std::string defaultTargetName();
 /// Help text for --target: "ref (reference evaluator, fp32), ref64 (...)".
 std::string targetHelp();

@@ -24,6 +24,8 @@ CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
   Program prog = lowerGraph(g);
   if (options.fuse) fuseKernels(prog);
   planMemory(prog);
+  if (!options.microKernels)
+    for (Kernel& k : prog.kernels) k.kind = KernelKind::Generic;
   if (const char* dump = std::getenv("KILN_CPU_DUMP_PLAN"); dump && *dump == '1') std::cerr << describeProgram(prog);
   CompiledModule cm;
   cm.target = makeTargetMachine(options);

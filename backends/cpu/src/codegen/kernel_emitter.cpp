@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "codegen/expr_emitter.h"
+#include "codegen/gemm_emitter.h"
 #include "codegen/module_builder.h"
 
 namespace kiln::cpu {
@@ -17,6 +18,7 @@ using llvm::Value;
 
 constexpr int64_t kGrainWork = 4096;  // rough work (element operations) per parallel task
 constexpr int64_t kRepresentative = 16;
+constexpr int64_t kGemmGrainWork = 32768;  // multiply-adds per parallel task of a micro-kernel
 
 std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
   std::vector<int> roots{p.root(k.out)};
@@ -106,6 +108,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   auto* ptrTy = llvm::PointerType::get(ctx, 0);
   auto* i64 = llvm::Type::getInt64Ty(ctx);
   const std::vector<int> roots = rootsUsed(prog, k);
+  const std::optional<GemmMatch> gemm = matchGemm(prog, k);
 
   // Inner function: (ptr noalias root..., ptr symbols, i64 begin, i64 end).
   std::vector<llvm::Type*> params(roots.size(), ptrTy);
@@ -126,7 +129,10 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
     for (size_t i = 0; i < roots.size(); ++i) bufs[roots[i]] = inner->getArg(static_cast<unsigned>(i));
     const unsigned n = static_cast<unsigned>(roots.size());
     ExprEmitter ex(prog, b, eb, inner->getArg(n), bufs);
-    emitBody(prog, k, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
+    if (gemm)
+      emitGemmBody(m, prog, k, *gemm, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
+    else
+      emitBody(prog, k, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
     b.CreateRetVoid();
   }
 
@@ -144,6 +150,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   b.CreateCall(inner, args);
   b.CreateRetVoid();
 
+  if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, kGemmGrainWork / gemmWorkPerIteration(*gemm))};
   // Parallel over the flattened outer dims (all but the innermost, or the only one).
   const size_t rank = k.domain.size();
   KernelFunction kf{body, constI(1), 1};

@@ -46,7 +46,9 @@ struct Reduction {
   Expr body;                  ///< F32, over domain and reduction variables
 };
 
-enum class KernelKind : uint8_t { Generic };
+/// Generic: the loop nest below. Gemm: the reduction body is A * (constant B); the emitter may use
+/// its register-blocked micro-kernel (codegen/gemm_emitter.h), else the generic loop nest.
+enum class KernelKind : uint8_t { Generic, Gemm };
 
 struct Kernel {
   std::string name;           ///< node name + role, for IR names and messages

@@ -39,6 +39,9 @@ void lowerConv(LowerCtx& c) {
   }
   k.reduce = Reduction{ReduceKind::Sum, taps(Cg, axes),
                        select(guard, mul(c.ldIn(0, xi), c.ldIn(1, wi)), constF(0))};
+  // Implicit GEMM: output channels x output positions, K = Cg * taps (one group only, so the
+  // input channel does not depend on the output channel).
+  if (at.group == 1 && c.constant(1)) k.kind = KernelKind::Gemm;
   k.value = withBias(c, acc(), v[1]);
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));

@@ -16,6 +16,7 @@ void lowerGemm(LowerCtx& c) {
   Expr av = at.transA ? c.ldIn(0, {kk, m}) : c.ldIn(0, {m, kk});
   Expr bv = at.transB ? c.ldIn(1, {n, kk}) : c.ldIn(1, {kk, n});
   k.reduce = Reduction{ReduceKind::Sum, {K}, mul(av, bv)};
+  if (c.constant(1)) k.kind = KernelKind::Gemm;
   Expr value = at.alpha == 1.0f ? acc() : mul(constF(at.alpha), acc());
   if (c.has(2) && at.beta != 0.0f) {
     if (!broadcastShape(c.shape(2), k.domain)) c.unsupported("C does not broadcast to [M, N]");
@@ -62,6 +63,7 @@ void lowerMatMul(LowerCtx& c) {
   std::vector<Expr> ai = operand(aBatch, aVec ? std::vector<Expr>{kk} : std::vector<Expr>{m, kk});
   std::vector<Expr> bi = operand(bBatch, bVec ? std::vector<Expr>{kk} : std::vector<Expr>{kk, n});
   k.reduce = Reduction{ReduceKind::Sum, {K}, mul(c.ldIn(0, ai), c.ldIn(1, bi))};
+  if (c.constant(1) && bd.size() == 2 && !bVec) k.kind = KernelKind::Gemm;
   k.value = acc();
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));

@@ -21,8 +21,9 @@ using TensorMap = std::map<std::string, Tensor>;
 void checkInputs(const Graph& g, const TensorMap& inputs);
 
 /// Runs `g`. With Precision::F64 every float constant and input is converted to double and
-/// every op computes in double; float outputs come back as F64. With Precision::F32 float
-/// math is done in float (accumulations in float too) and outputs are F32.
+/// every op computes in double; float outputs come back as F64 (an explicit Cast to float32
+/// still rounds). With Precision::F32 each op computes in its declared dtype: float32 values
+/// in float (accumulations in float too), values the graph declares float64 in double.
 /// Integer tensors (shapes, indices) are computed exactly in int64 either way.
 TensorMap evaluate(const Graph& g, const TensorMap& inputs, Precision p);
 

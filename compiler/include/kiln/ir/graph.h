@@ -28,7 +28,9 @@ struct Value {
   std::shared_ptr<const Tensor> constant;  ///< set for initializers / folded constants
   /// For small 1-D integer tensors computed from shapes (Shape->Gather->Concat...): the
   /// element values as dims, known or symbolic, when shape inference could track them.
-  /// Lets Reshape see "[batch, -1]" even though the batch size is unknown.
+  /// Lets Reshape see "[batch, -1]" even though the batch size is unknown. An element with
+  /// an empty symbol is the literal `value` (which may be -1 here); one with a symbol is
+  /// that symbolic extent. Set only when every element is one of the two.
   std::optional<std::vector<Dim>> symbolicContent;
 
   bool isConstant() const { return constant != nullptr; }

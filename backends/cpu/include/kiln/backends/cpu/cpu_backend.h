@@ -17,6 +17,7 @@ struct CpuOptions {
   std::string mcpu = "native";  ///< LLVM CPU name ("native" = the host, e.g. "haswell")
   std::string mattr;            ///< extra target features ("+avx2,+fma"); with native: host's
   bool fuse = true;             ///< fuse elementwise chains and epilogues into kernels
+  bool microKernels = true;     ///< register-blocked GEMM micro-kernel for Gemm/MatMul/Conv
 };
 
 /// What compileCpuToFile writes.

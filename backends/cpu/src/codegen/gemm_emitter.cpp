@@ -1,0 +1,204 @@
+// The register-blocked GEMM micro-kernel as LLVM IR (see gemm_emitter.h).
+#include "codegen/gemm_emitter.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/Intrinsics.h>
+
+namespace kiln::cpu {
+
+namespace {
+
+using llvm::Value;
+
+constexpr int kLanes = 8;
+
+// B packed as [ceil(N/NR)][K][NR] floats, columns past N zero, K in row-major order of the
+// reduction variables.
+llvm::GlobalVariable* packB(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g) {
+  const Tensor& t = *p.buffers[static_cast<size_t>(g.bBuf)].data;
+  const std::span<const float> src = t.data<float>();
+  const int rank = static_cast<int>(k.domain.size());
+  std::vector<int64_t> stride(t.dims.size(), 1);
+  for (size_t d = t.dims.size(); d-- > 1;) stride[d - 1] = stride[d] * t.dims[d];
+  std::vector<int64_t> ext;
+  for (const Poly& e : k.reduce->extents) ext.push_back(e.constValue());
+  const int64_t blocks = (g.n + g.nr - 1) / g.nr;
+  std::vector<float> out(static_cast<size_t>(blocks * g.k * g.nr), 0.0f);
+  std::vector<int64_t> red(ext.size(), 0);
+  int64_t colStride = 0;
+  for (size_t d = 0; d < t.dims.size(); ++d)
+    if (g.bDimVar[d] == g.colVar) colStride = stride[d];
+  for (int64_t kf = 0; kf < g.k; ++kf) {
+    for (int64_t rest = kf, d = static_cast<int64_t>(ext.size()) - 1; d >= 0; --d) {
+      red[static_cast<size_t>(d)] = rest % ext[static_cast<size_t>(d)];
+      rest /= ext[static_cast<size_t>(d)];
+    }
+    int64_t base = 0;
+    for (size_t d = 0; d < t.dims.size(); ++d)
+      if (g.bDimVar[d] != g.colVar) base += red[static_cast<size_t>(g.bDimVar[d] - rank)] * stride[d];
+    for (int64_t c = 0; c < g.n; ++c)
+      out[static_cast<size_t>(((c / g.nr) * g.k + kf) * g.nr + c % g.nr)] = src[static_cast<size_t>(base + c * colStride)];
+  }
+  auto* init = llvm::ConstantDataArray::get(m.getContext(), llvm::ArrayRef<float>(out));
+  auto* gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
+                                      "w.packed." + p.buffers[static_cast<size_t>(g.bBuf)].name);
+  gv->setAlignment(llvm::Align(64));
+  return gv;
+}
+
+class GemmEmitter {
+ public:
+  GemmEmitter(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g,
+              llvm::IRBuilder<>& b, ExprEmitter& ex)
+      : m_(m), p_(p), k_(k), g_(g), b_(b), ex_(ex), rank_(static_cast<int>(k.domain.size())),
+        nv_(g.nr / kLanes) {
+    f32_ = b.getFloatTy();
+    vec_ = llvm::FixedVectorType::get(f32_, kLanes);
+    llvm::Function* fn = b.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> eb(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+    for (int i = 0; i < g.mr * nv_ * kSplit; ++i) accs_.push_back(eb.CreateAlloca(vec_, nullptr, "gacc"));
+    tmp_ = eb.CreateAlloca(f32_, b.getInt64(static_cast<uint64_t>(g.mr * g.nr)), "gtile");
+    tmp_->setAlignment(llvm::Align(32));
+    packed_ = packB(m, p, k, g);
+  }
+
+  void emit(Value* begin, Value* end) {
+    ex_.vars.assign(static_cast<size_t>(rank_) + k_.reduce->extents.size(), nullptr);
+    Value* rows = ex_.poly(k_.domain[static_cast<size_t>(g_.rowVar)]);
+    Value* rowBlocks = b_.CreateSDiv(b_.CreateAdd(rows, b_.getInt64(g_.mr - 1)), b_.getInt64(g_.mr));
+    Value* colBlocks = b_.getInt64((g_.n + g_.nr - 1) / g_.nr);
+    std::vector<int> outer;
+    for (int d = 0; d < rank_; ++d)
+      if (d != g_.rowVar && d != g_.colVar) outer.push_back(d);
+    emitLoop(b_, begin, end, "gemm.it", [&](Value* it) {
+      Value* rest = b_.CreateSDiv(it, rowBlocks);
+      Value* row0 = b_.CreateMul(b_.CreateSRem(it, rowBlocks), b_.getInt64(g_.mr));
+      for (size_t i = outer.size(); i-- > 0;) {
+        const int d = outer[i];
+        Value* n = ex_.poly(k_.domain[static_cast<size_t>(d)]);
+        ex_.vars[static_cast<size_t>(d)] = i == 0 ? rest : b_.CreateSRem(rest, n);
+        if (i > 0) rest = b_.CreateSDiv(rest, n);
+      }
+      Value* full = b_.CreateICmpSLE(b_.CreateAdd(row0, b_.getInt64(g_.mr)), rows);
+      llvm::Function* fn = b_.GetInsertBlock()->getParent();
+      auto* fullBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.full", fn);
+      auto* partBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.part", fn);
+      auto* joinBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.join", fn);
+      b_.CreateCondBr(full, fullBB, partBB);
+      b_.SetInsertPoint(fullBB);
+      emitLoop(b_, b_.getInt64(0), colBlocks, "gemm.nb", [&](Value* nb) { block(g_.mr, row0, nb); });
+      b_.CreateBr(joinBB);
+      b_.SetInsertPoint(partBB);
+      emitLoop(b_, row0, rows, "gemm.row", [&](Value* r) {
+        emitLoop(b_, b_.getInt64(0), colBlocks, "gemm.nb1", [&](Value* nb) { block(1, r, nb); });
+      });
+      b_.CreateBr(joinBB);
+      b_.SetInsertPoint(joinBB);
+    });
+  }
+
+ private:
+  static constexpr int kSplit = 4;  // K-split accumulators of the one-row block (FMA latency)
+  llvm::Module& m_;
+  const Program& p_;
+  const Kernel& k_;
+  const GemmMatch& g_;
+  llvm::IRBuilder<>& b_;
+  ExprEmitter& ex_;
+  const int rank_, nv_;
+  llvm::Type* f32_;
+  llvm::FixedVectorType* vec_;
+  std::vector<llvm::AllocaInst*> accs_;
+  llvm::AllocaInst* tmp_;
+  llvm::GlobalVariable* packed_;
+
+  llvm::AllocaInst* acc(int r, int v, int u) const { return accs_[static_cast<size_t>((r * nv_ + v) * kSplit + u)]; }
+
+  // One K step: rows row0 .. row0+mr-1 times the NR columns of panel row kf, into split u.
+  void step(int mr, Value* row0, Value* panel, Value* kf, int u) {
+    Value* bp = b_.CreateInBoundsGEP(f32_, panel, b_.CreateMul(kf, b_.getInt64(g_.nr)));
+    std::vector<Value*> bv;
+    for (int v = 0; v < nv_; ++v)
+      bv.push_back(b_.CreateAlignedLoad(vec_, b_.CreateConstInBoundsGEP1_64(f32_, bp, v * kLanes), llvm::Align(32)));
+    for (int r = 0; r < mr; ++r) {
+      ex_.pushScope();
+      ex_.vars[static_cast<size_t>(g_.rowVar)] = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
+      Value* a = b_.CreateVectorSplat(kLanes, ex_.emit(g_.a));
+      ex_.popScope();
+      for (int v = 0; v < nv_; ++v) {
+        Value* old = b_.CreateLoad(vec_, acc(r, v, u));
+        b_.CreateStore(b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {a, bv[static_cast<size_t>(v)], old}), acc(r, v, u));
+      }
+    }
+  }
+
+  void block(int mr, Value* row0, Value* nb) {
+    const int splits = (mr == 1 && k_.reduce->extents.size() == 1 && g_.k >= kSplit) ? kSplit : 1;
+    for (int r = 0; r < mr; ++r)
+      for (int v = 0; v < nv_; ++v)
+        for (int u = 0; u < splits; ++u) b_.CreateStore(llvm::Constant::getNullValue(vec_), acc(r, v, u));
+    Value* panel = b_.CreateInBoundsGEP(f32_, packed_, b_.CreateMul(nb, b_.getInt64(g_.k * g_.nr)));
+    const size_t red0 = static_cast<size_t>(rank_);
+    if (splits > 1) {
+      const int64_t main = g_.k / splits;
+      emitLoop(b_, b_.getInt64(0), b_.getInt64(main), "gemm.kq", [&](Value* kq) {
+        for (int u = 0; u < splits; ++u) {
+          Value* kf = b_.CreateAdd(b_.CreateMul(kq, b_.getInt64(splits)), b_.getInt64(u));
+          ex_.vars[red0] = kf;
+          step(mr, row0, panel, kf, u);
+        }
+      });
+      emitLoop(b_, b_.getInt64(main * splits), b_.getInt64(g_.k), "gemm.kr", [&](Value* kf) {
+        ex_.vars[red0] = kf;
+        step(mr, row0, panel, kf, 0);
+      });
+    } else {
+      std::function<void(size_t, Value*)> nest = [&](size_t d, Value* prefix) {
+        const int64_t ext = k_.reduce->extents[d].constValue();
+        emitLoop(b_, b_.getInt64(0), b_.getInt64(ext), "gemm.k", [&](Value* iv) {
+          ex_.vars[red0 + d] = iv;
+          Value* kf = prefix ? b_.CreateAdd(b_.CreateMul(prefix, b_.getInt64(ext)), iv) : iv;
+          if (d + 1 == k_.reduce->extents.size()) return step(mr, row0, panel, kf, 0);
+          nest(d + 1, kf);
+        });
+      };
+      nest(0, nullptr);
+    }
+    epilogue(mr, row0, nb, splits);
+  }
+
+  // Accumulators -> tile -> the kernel's value expression per valid element -> output.
+  void epilogue(int mr, Value* row0, Value* nb, int splits) {
+    for (int r = 0; r < mr; ++r)
+      for (int v = 0; v < nv_; ++v) {
+        Value* sum = b_.CreateLoad(vec_, acc(r, v, 0));
+        for (int u = 1; u < splits; ++u) sum = b_.CreateFAdd(sum, b_.CreateLoad(vec_, acc(r, v, u)));
+        b_.CreateAlignedStore(sum, b_.CreateConstInBoundsGEP1_64(f32_, tmp_, r * g_.nr + v * kLanes), llvm::Align(32));
+      }
+    Value* col0 = b_.CreateMul(nb, b_.getInt64(g_.nr));
+    Value* left = b_.CreateSub(b_.getInt64(g_.n), col0);
+    Value* cols = b_.CreateSelect(b_.CreateICmpSLT(left, b_.getInt64(g_.nr)), left, b_.getInt64(g_.nr));
+    const std::vector<Expr> index = k_.store.empty() ? vars(static_cast<size_t>(rank_)) : k_.store;
+    for (int r = 0; r < mr; ++r) {
+      Value* row = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
+      emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
+        ex_.pushScope();
+        ex_.vars[static_cast<size_t>(g_.rowVar)] = row;
+        ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
+        ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, b_.CreateAdd(b_.getInt64(r * g_.nr), j)));
+        ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
+        ex_.popScope();
+      });
+    }
+  }
+};
+
+}  // namespace
+
+void emitGemmBody(llvm::Module& m, const Program& prog, const Kernel& k, const GemmMatch& g,
+                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end) {
+  GemmEmitter(m, prog, k, g, b, ex).emit(begin, end);
+}
+
+}  // namespace kiln::cpu

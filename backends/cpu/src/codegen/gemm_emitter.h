@@ -1,0 +1,43 @@
+#pragma once
+/// Register-blocked micro-kernel for kernels of kind KernelKind::Gemm whose reduction body is
+/// A(rows, k) * B(cols, k) with B a constant float32 buffer (Gemm/MatMul with constant weights,
+/// Conv with group 1 as an implicit GEMM). B is packed at compile time into column panels of
+/// NR floats ([ceil(N/NR)][K][NR], zero-padded); each block of MR rows x NR columns keeps its
+/// MR x NR/8 accumulators in <8 x float> registers across the K loop (FMA), then runs the
+/// kernel's epilogue (bias, ScaleShift, activation) on them and stores the valid elements.
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <optional>
+
+#include "codegen/expr_emitter.h"
+#include "plan/kernel_plan.h"
+
+namespace kiln::cpu {
+
+/// How a Gemm-kind kernel maps onto the micro-kernel.
+struct GemmMatch {
+  Expr a;                   ///< A element: over domain vars (not colVar) and reduction vars
+  int bBuf = -1;            ///< the constant B buffer
+  std::vector<int> bDimVar; ///< variable id indexing each dim of B
+  int rowVar = -1;          ///< domain var blocked by MR
+  int colVar = -1;          ///< domain var blocked by NR (B's output dim)
+  int64_t n = 0;            ///< extent of colVar
+  int64_t k = 0;            ///< product of the reduction extents
+  int mr = 4, nr = 16;      ///< block size
+};
+
+/// The mapping, or nullopt when the kernel is not a (still) recognisable GEMM (the generic
+/// loop nest is used then).
+std::optional<GemmMatch> matchGemm(const Program& prog, const Kernel& k);
+
+/// Number of parallel iterations (outer dims x row blocks) over the symbols.
+Expr gemmIterations(const Kernel& k, const GemmMatch& g);
+/// Work of one parallel iteration (multiply-adds), for the grain size.
+int64_t gemmWorkPerIteration(const GemmMatch& g);
+
+/// Emits the body for parallel iterations [begin, end) at the builder's position.
+void emitGemmBody(llvm::Module& m, const Program& prog, const Kernel& k, const GemmMatch& g,
+                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end);
+
+}  // namespace kiln::cpu
