@@ -20,37 +20,38 @@ using PassFn = bool (*)(Graph&, PassContext&);
 struct PipelineStep {
   const char* name;
   PassFn run;
-  bool bnRewrite;  ///< a BN rewrite: skipped when options.foldBatchNorm is false
 };
 
 // The pipeline, top to bottom. After every step shape inference runs again (cheap, and it
 // keeps shapes, symbolicContent and normalised attributes current for the next step).
+// With options.foldBatchNorm off the BN passes still run: they rewrite nothing and record
+// for every BatchNorm that folding was disabled (what `kiln inspect --explain` shows).
 constexpr PipelineStep kPipeline[] = {
     // Drop Identity / inference Dropout and give Reshapes fed by Shape->Gather->Concat a
     // constant target first, so later passes see plain producer->consumer chains.
-    {"simplifyShapes", simplifyShapes, false},
+    {"simplifyShapes", simplifyShapes},
     // Weight Transposes (PyTorch exports Linear as MatMul(x, Transpose(W))) and shape
     // subgraphs on static shapes become constants, so the BN folds find constant weights.
-    {"constantFold", constantFold, false},
+    {"constantFold", constantFold},
     // Folding can make more Reshape targets known element by element.
-    {"simplifyShapes", simplifyShapes, false},
+    {"simplifyShapes", simplifyShapes},
     // Remove the now-unused shape subgraphs before the BN passes pattern-match: a dead
     // extra user of a Conv output would otherwise block a fold.
-    {"eliminateDeadCode", eliminateDeadCode, false},
+    {"eliminateDeadCode", eliminateDeadCode},
     // Training-mode BN (and the hand-written whole-tensor pattern) must be claimed before
     // the eval-mode rewrite below, which would otherwise match parts of the pattern.
-    {"lowerTrainingBatchNorm", lowerTrainingBatchNorm, true},
+    {"lowerTrainingBatchNorm", lowerTrainingBatchNorm},
     // Eval-mode BN (and the hand-written Sub/Div/Mul/Add chain) -> per-channel ScaleShift.
-    {"batchNormToScaleShift", batchNormToScaleShift, true},
+    {"batchNormToScaleShift", batchNormToScaleShift},
     // Folding into the producer's weights first: always exact when legal, and it also
     // covers the common Conv->BN order.
-    {"foldScaleShiftBackward", foldScaleShiftBackward, true},
+    {"foldScaleShiftBackward", foldScaleShiftBackward},
     // What could not go backward may still fold into the next Conv/Gemm (BN->Conv order).
-    {"foldScaleShiftForward", foldScaleShiftForward, true},
+    {"foldScaleShiftForward", foldScaleShiftForward},
     // Folded weights may be constant expressions (W * scale) left for this step.
-    {"constantFold", constantFold, false},
+    {"constantFold", constantFold},
     // Original weights, BN parameters and scale/shift constants are now unused.
-    {"eliminateDeadCode", eliminateDeadCode, false},
+    {"eliminateDeadCode", eliminateDeadCode},
 };
 
 void verifyAfter(const Graph& g, const std::string& step) {
@@ -68,10 +69,6 @@ void runPipeline(Graph& g, const PassOptions& options, PassReport& report) {
   if (options.verifyEachPass) verify(g);
   inferShapes(g);
   for (const PipelineStep& step : kPipeline) {
-    if (step.bnRewrite && !options.foldBatchNorm) {
-      report.note("pipeline", std::string("skipped ") + step.name + " (BatchNorm folding disabled)");
-      continue;
-    }
     step.run(g, ctx);
     inferShapes(g);
     if (options.verifyEachPass) verifyAfter(g, step.name);
