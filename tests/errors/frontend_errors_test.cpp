@@ -125,6 +125,18 @@ TEST(FrontendErrors, ValueDefinedTwice) {
   expectMentions(importError(b, ErrorCode::InvalidModel), {"'y'"});
 }
 
+TEST(FrontendErrors, BatchNormParameterLengthDoesNotMatchChannels) {
+  OnnxBuilder b(15);
+  b.input("x", {"N", "6", "4", "4"});
+  b.initializer("scale", std::vector<float>(5, 1.0f), {5});
+  for (const char* p : {"bias", "mean"}) b.initializer(p, std::vector<float>(6, 0.0f), {6});
+  b.initializer("var", std::vector<float>(6, 1.0f), {6});
+  b.node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, "bn1");
+  b.output("y");
+  expectMentions(importError(b, ErrorCode::InvalidModel, /*infer=*/true),
+                 {"BatchNormalization node 'bn1'", "scale", "5", "6 channels"});
+}
+
 TEST(FrontendErrors, Cycle) {
   OnnxBuilder b(13);
   b.input("x", {"2"});
