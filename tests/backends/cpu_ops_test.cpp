@@ -273,6 +273,7 @@ TEST_P(CpuOps, MatchesFloat64Reference) {
     cpu::CpuOptions options;
     options.optLevel = opt;
     options.fuse = opt != 0;  // O0 runs the unfused plan
+    options.parallelGrainWork = 1;  // split every kernel so the 3-thread runs use the pool
     auto model = cpu::compileCpuJit(b.g, options);
     for (int64_t n : {2, 3}) {
       TensorMap in;

@@ -11,6 +11,7 @@
 #include "kiln/eval/evaluator.h"
 #include "kiln/frontend/onnx_export.h"
 #include "kiln/frontend/onnx_import.h"
+#include "kiln/ir/shape_inference.h"
 #include "kiln/support/error.h"
 #include "test_util.h"
 
@@ -258,6 +259,29 @@ INSTANTIATE_TEST_SUITE_P(
                     BntCase{bnt(false, true, true, Activation::Tanh), false},
                     BntCase{bnt(true, false, false, Activation::Sigmoid), false},
                     BntCase{bnt(true, true, true, Activation::None), false}));
+
+// Unbiased statistics over symbolic dims: the exported n/(n-1) is computed from the run-time
+// shape (Shape->Gather->ReduceProd->Cast), so the re-imported graph must agree with the
+// original at several extents of N and L.
+TEST(FrontendRoundTrip, UnbiasedVarianceOverSymbolicDims) {
+  test::GraphBuilder gb;
+  Value* x = gb.input("x", test::dims({test::sym("N"), 3, test::sym("L")}));
+  Value* s = gb.constant("s", Tensor::fromFloats({1.5f, -0.5f, 2.0f}, {3}));
+  Value* b = gb.constant("b", Tensor::fromFloats({0.1f, 0.2f, -0.3f}, {3}));
+  BatchNormTrainingAttrs a;
+  a.unbiasedVar = true;
+  a.epsilon = 1e-3;
+  gb.output(gb.op(OpKind::BatchNormTraining, "bnt", {x, s, b}, a));
+  inferShapes(gb.g);
+  auto g2 = reimport(gb.g);
+  EXPECT_EQ(count(*g2, OpKind::ReduceProd), 1);
+  for (auto [n, l] : {std::pair<int64_t, int64_t>{2, 5}, {3, 2}, {1, 7}}) {
+    TensorMap in{{"x", test::randomTensor({n, 3, l}, static_cast<uint32_t>(7 * n + l))}};
+    expectNear(evaluate(*g2, in, Precision::F64).begin()->second.toDoubles(),
+               evaluate(gb.g, in, Precision::F64).begin()->second.toDoubles(), 1e-6,
+               "N=" + std::to_string(n) + " L=" + std::to_string(l));
+  }
+}
 
 TEST(FrontendRoundTrip, ExportedModelHeaderAndValues) {
   test::GraphBuilder gb;

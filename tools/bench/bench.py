@@ -42,6 +42,7 @@ def parse_args():
     p.add_argument("--layer-batches", default="1,256", help="batches for the per-layer GFLOP/s table")
     p.add_argument("--no-layers", action="store_true")
     p.add_argument("--work", default="/tmp/kiln-bench", help="folder for artifacts")
+    p.add_argument("--kiln-flags", default="", help="extra kiln_cpu_compile_tool flags, e.g. --no-microkernels")
     return p.parse_args()
 
 
@@ -54,6 +55,7 @@ def compile_kiln(args, onnx_path, out, fold=True):
     cmd = [os.path.join(abspath(args.build), "bin", "kiln_cpu_compile_tool"), onnx_path, out]
     if not fold:
         cmd.append("--no-fold-bn")
+    cmd += args.kiln_flags.split()
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"compile {onnx_path}: {r.stderr.strip()}")
@@ -64,7 +66,10 @@ def emit_kiln_onnx(args, onnx_path, out):
     cli = abspath(args.cli)
     if not os.path.exists(cli):
         return None
-    r = subprocess.run([cli, "compile", onnx_path, "--emit", "onnx", "-o", out], capture_output=True, text=True)
+    try:
+        r = subprocess.run([cli, "compile", onnx_path, "--emit", "onnx", "-o", out], capture_output=True, text=True)
+    except OSError:  # the CLI is being rebuilt
+        return None
     return out if r.returncode == 0 else None
 
 
@@ -110,9 +115,11 @@ def max_diff(a, b):
 
 
 def build_peak(work):
+    """(AVX2 peak, AVX-512 peak or None) in GFLOP/s of one core."""
     exe = os.path.join(work, "fma_peak")
-    subprocess.check_call(["cc", "-O3", "-mavx2", "-mfma", os.path.join(HERE, "fma_peak.c"), "-o", exe])
-    return float(subprocess.check_output([exe]).decode().strip())
+    subprocess.check_call(["cc", "-O3", "-march=native", os.path.join(HERE, "fma_peak.c"), "-o", exe])
+    vals = [float(v) for v in subprocess.check_output([exe]).decode().split()]
+    return vals[0], (vals[1] if len(vals) > 1 else None)
 
 
 def call_overhead(args, rt_lib_dir, work):
@@ -134,6 +141,9 @@ def fmt_us(s):
 
 
 def main():
+    # Idle worker threads must not spin into the next engine's timing: PyTorch's OpenMP pool
+    # busy-waits after each op by default (ORT's pool is set up likewise in engines.py).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     ensure_venv()
     import numpy as np
     sys.path.insert(0, HERE)
@@ -148,8 +158,11 @@ def main():
     target_s = args.target_ms / 1e3
     demos = os.path.join(ROOT, "tests", "models", "demos")
 
-    peak = build_peak(args.work)
-    print(f"# FP32 FMA peak (1 core, AVX2 <8 x float> FMA chains): {peak:.1f} GFLOP/s")
+    peak256, peak512 = build_peak(args.work)
+    peak = max(peak256, peak512 or 0)
+    print(f"# FP32 FMA peak of 1 core: {peak256:.1f} GFLOP/s with AVX2 <8 x float> FMA chains"
+          + (f", {peak512:.1f} GFLOP/s with AVX-512 <16 x float>" if peak512 else "")
+          + f"; % of peak below uses {peak:.1f}")
     ov = call_overhead(args, rt_dir, args.work)
     print(f"# one-op call overhead (Relu [1,1], kiln_run from C): {ov[1]:.0f} ns (1 thread), "
           f"{ov[2]:.0f} ns (2 threads)")

@@ -33,6 +33,9 @@ class OrtEngine:
             so.intra_op_num_threads = threads
             so.inter_op_num_threads = 1
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            # Idle intra-op threads block instead of spinning into the next engine's timing
+            # (kiln's runtime pool blocks too).
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.sessions[threads] = ort.InferenceSession(self.path, so, providers=["CPUExecutionProvider"])
         return self.sessions[threads]
 

@@ -14,7 +14,8 @@ int main(int argc, char** argv) try {
   int64_t count = 1;
   for (int64_t d : dims) count *= d;
   std::vector<float> pixels(count);
-  for (int64_t i = 0; i < count; ++i) pixels[i] = float(i % 28) / 27.0f;  // stripes
+  for (int64_t i = 0; i < count; ++i)  // image n: vertical stripes at brightness (n+1)/4
+    pixels[i] = float(i % 28) / 27.0f * float(1 + i / (count / 4)) / 4.0f;
   std::vector<kiln::rt::Tensor> out = model.runAlloc({kiln::rt::view(pixels.data(), dims)});
   const float* logits = out[0].data<float>();    // [4,10], owned by out[0]
   const int64_t classes = out[0].dims()[1];

@@ -89,6 +89,19 @@ std::vector<kiln_tensor> inputViews(const Graph& signature, const TensorMap& inp
   return views;
 }
 
+/// True when (b0, b1) begin a protobuf key of a ModelProto field with its wire type:
+/// ir_version 1, model_version 5 (varint); producer_name 2, producer_version 3, domain 4,
+/// doc_string 6, graph 7, opset_import 8, metadata_props 14, training_info 20, functions 25.
+bool isModelProtoKey(unsigned char b0, unsigned char b1) {
+  if (b0 & 0x80u) {  // two-byte key: field >= 16
+    const unsigned key = (b0 & 0x7fu) | (static_cast<unsigned>(b1) << 7);
+    return key == ((20u << 3) | 2u) || key == ((25u << 3) | 2u);
+  }
+  const unsigned field = b0 >> 3, wire = b0 & 7u;
+  if (field == 1 || field == 5) return wire == 0;
+  return wire == 2 && ((field >= 2 && field <= 8) || field == 14);
+}
+
 }  // namespace
 
 ModelFileKind detectModelFile(const std::string& path) {
@@ -98,14 +111,9 @@ ModelFileKind detectModelFile(const std::string& path) {
   f.read(reinterpret_cast<char*>(head), sizeof head);
   const std::streamsize got = f.gcount();
   if (got == 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return ModelFileKind::Artifact;
-  // An ONNX ModelProto starts with a protobuf key: a field number of 1..15 in one byte with
-  // wire type varint (0) or length-delimited (2), or a multi-byte key (high bit set).
-  // Exporters write ir_version (field 1, varint) first: byte 0x08.
-  if (got > 0) {
-    const unsigned wire = head[0] & 7u, field = (head[0] & 0x7fu) >> 3;
-    if ((head[0] & 0x80u) || (field >= 1 && (wire == 0 || wire == 2)))
-      return ModelFileKind::Onnx;
-  }
+  // An ONNX ModelProto starts with the protobuf key of one of its fields (exporters write
+  // ir_version first: 0x08); anything else cannot be one.
+  if (got > 0 && isModelProtoKey(head[0], got > 1 ? head[1] : 0)) return ModelFileKind::Onnx;
   throw Error(ErrorCode::InvalidModel,
               "'" + path + "' is neither an ONNX model nor a kiln artifact (a shared library " +
                   "written by 'kiln compile -o X.so')");

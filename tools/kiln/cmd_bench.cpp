@@ -106,7 +106,7 @@ int runBench(const Args& argv) {
   }
   const std::string modelPath = args.positionals[0];
   const std::vector<int64_t> batches = args.getIntList("--batch", {1, 64, 256}, 1);
-  const std::vector<int64_t> threadCounts = args.getIntList("--threads", {1}, 1);
+  std::vector<int64_t> threadCounts = args.getIntList("--threads", {1}, 1);
   const int64_t warmup = args.getInt("--warmup", 3, 0);
   const int64_t iters = args.getInt("--iters", 20, 1);
 
@@ -124,6 +124,11 @@ int runBench(const Args& argv) {
     runsOn = "artifact, kiln runtime, preallocated outputs";
   } else {
     const TargetInfo& target = findTarget(args.get("--target", defaultTargetName()));
+    if (!target.usesThreads && threadCounts != std::vector<int64_t>{1}) {
+      std::fprintf(stderr, "kiln: note: target %s runs on one thread; ignoring --threads\n",
+                   target.name);
+      threadCounts = {1};
+    }
     std::unique_ptr<Graph> original = loadModel(modelPath);
     const PassOptions passes = passOptionsFrom(args);
     Stopwatch compileClock;
@@ -145,7 +150,7 @@ int runBench(const Args& argv) {
       }
       rows.push_back(row);
       if (!args.has("--json"))
-        std::fprintf(stderr, "bench: batch %lld, %d threads done\n", static_cast<long long>(batch),
+        std::fprintf(stderr, "bench: batch %lld, threads %d done\n", static_cast<long long>(batch),
                      row.threads);
     }
   }

@@ -40,8 +40,9 @@ ArgParser makeParser() {
 }
 
 /// The model ready to run: an artifact as it is, an ONNX model optimised and prepared.
+/// Sets `runsOn` to what runs it, and `threads` to 1 for a target without threads.
 std::unique_ptr<PreparedModel> prepareModel(const std::string& path, const ParsedArgs& args,
-                                            std::string& runsOn) {
+                                            std::string& runsOn, int& threads) {
   if (detectModelFile(path) == ModelFileKind::Artifact) {
     for (const char* onnxOnly : {"--target", "--no-fold-bn", "--pytorch-running-var"})
       if (args.has(onnxOnly))
@@ -52,6 +53,10 @@ std::unique_ptr<PreparedModel> prepareModel(const std::string& path, const Parse
   }
   const TargetInfo& target = findTarget(args.get("--target", defaultTargetName()));
   runsOn = std::string("target ") + target.name;
+  if (!target.usesThreads && threads != 1) {
+    std::cerr << "kiln: note: target " << target.name << " runs on one thread; ignoring --threads\n";
+    threads = 1;
+  }
   std::unique_ptr<Graph> original = loadModel(path);
   return target.prepare(optimise(*original, passOptionsFrom(args)).graph);
 }
@@ -74,7 +79,7 @@ int runRun(const Args& argv) {
   }
   const std::string modelPath = args.positionals[0];
   if (args.has("--target")) findTarget(args.get("--target"));  // usage errors first
-  const int threads = static_cast<int>(args.getInt("--threads", 1, 1));
+  int threads = static_cast<int>(args.getInt("--threads", 1, 1));
   std::vector<InputSpec> specs;
   std::vector<std::string> readFiles = {modelPath};
   for (const std::string& a : args.getAll("--input")) {
@@ -86,7 +91,7 @@ int runRun(const Args& argv) {
   if (!outPath.empty()) refuseOverwrite(outPath, readFiles, "--output");
 
   std::string runsOn;
-  std::unique_ptr<PreparedModel> model = prepareModel(modelPath, args, runsOn);
+  std::unique_ptr<PreparedModel> model = prepareModel(modelPath, args, runsOn, threads);
   const Graph& g = model->graph();
   if (!outPath.empty()) checkOutputPath(g, outPath);
   std::map<std::string, std::string> inputFiles;

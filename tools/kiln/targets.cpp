@@ -69,7 +69,7 @@ std::unique_ptr<PreparedModel> prepareReference64(std::unique_ptr<Graph> g) {
 const std::vector<TargetInfo>& targets() {
   static const std::vector<TargetInfo> table = {
 #ifdef KILN_CLI_HAVE_CPU
-      {"cpu", "LLVM CPU backend, compiled in memory (JIT), fp32", prepareCpuJit, true},
+      {"cpu", "LLVM CPU backend compiled in memory (JIT), fp32", prepareCpuJit, true},
 #endif
       {"ref", "reference evaluator, fp32", prepareReference32},
       {"ref64", "reference evaluator, fp64", prepareReference64},
