@@ -74,6 +74,12 @@ std::vector<GemmCase> cases() {
   c.push_back(conv("conv_valid", {3, 9, 10}, {6, 3, 3, 3}, convAttrs({1, 1}, {0, 0, 0, 0}, {1, 1})));
   c.push_back(conv("conv_pad_stride", {2, 9, 8}, {17, 2, 3, 3}, convAttrs({2, 2}, {1, 1, 1, 1}, {1, 1})));
   c.push_back(conv("conv_asym_pad_dil", {2, 9, 8}, {9, 2, 3, 2}, convAttrs({1, 2}, {2, 0, 1, 1}, {2, 1})));
+  // Wide rows: blocks in the middle are interior (no padding guard), the ends are border.
+  c.push_back(conv("conv_pad_interior", {3, 6, 40}, {20, 3, 3, 3}, convAttrs({1, 1}, {1, 1, 1, 1}, {1, 1})));
+  c.push_back(conv("conv_pad_interior_dil_stride", {2, 7, 50}, {5, 2, 3, 3}, convAttrs({1, 2}, {2, 1, 2, 2}, {2, 2})));
+  // Few output channels, no padding: the row-vector form (masked loads past the row end).
+  c.push_back(conv("conv_rowvec_wide", {2, 5, 37}, {7, 2, 3, 3}, convAttrs({1, 1}, {0, 0, 0, 0}, {1, 1})));
+  c.push_back(conv("conv_rowvec_dil", {1, 6, 70}, {3, 1, 2, 4}, convAttrs({1, 1}, {0, 0, 0, 0}, {1, 3})));
   c.push_back(conv("conv_1x1_k1", {1, 5, 13}, {5, 1, 1, 1}, convAttrs({1, 1}, {0, 0, 0, 0}, {1, 1})));
   c.push_back(conv("conv1d", {3, 30}, {4, 3, 5}, convAttrs({1}, {2, 2}, {1})));
   c.push_back(conv("conv_groups", {4, 6, 6}, {6, 2, 3, 3}, convAttrs({1, 1}, {1, 1, 1, 1}, {1, 1}, 2), false));

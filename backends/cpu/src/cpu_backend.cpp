@@ -1,5 +1,6 @@
 #include "kiln/backends/cpu/cpu_backend.h"
 
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "codegen/compile.h"
@@ -31,8 +32,11 @@ CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
   cm.target = makeTargetMachine(options);
   cm.context = std::make_unique<llvm::LLVMContext>();
   const std::string producer = "kiln 0.1.0 cpu-llvm " + cm.target->getTargetCPU().str();
+  CodegenTuning tuning;
+  tuning.vectorLanes = cm.target->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
+  if (options.parallelGrainWork > 0) tuning.grainWork = tuning.gemmGrainWork = options.parallelGrainWork;
   cm.module = buildModule(prog, *cm.context, cm.target->createDataLayout(),
-                          cm.target->getTargetTriple().str(), producer);
+                          cm.target->getTargetTriple().str(), producer, tuning);
   optimizeModule(*cm.module, *cm.target, options.optLevel);
   return cm;
 }

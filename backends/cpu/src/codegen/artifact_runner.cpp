@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <thread>
 
+#include "codegen/jit_thread_pool.h"
 #include "kiln/support/error.h"
 
 namespace kiln::cpu {
@@ -41,17 +41,13 @@ struct Pool {
   int threads = 1;
 };
 
-// Splits [0, n) into at most `threads` chunks of at least `grain` iterations.
+// Splits [0, n) into at most `threads` chunks of at least `grain` iterations, run on the
+// persistent JIT pool (jit_thread_pool.h).
 void parallelFor(void* poolCtx, int64_t n, int64_t grain, kiln_parallel_body_fn body, void* ctx) {
   if (n <= 0) return;
-  const int64_t threads = static_cast<Pool*>(poolCtx)->threads;
+  const int threads = static_cast<Pool*>(poolCtx)->threads;
   const int64_t chunks = std::clamp<int64_t>(n / std::max<int64_t>(grain, 1), 1, threads);
-  if (chunks <= 1) return body(ctx, 0, n);
-  std::vector<std::thread> workers;
-  const int64_t step = (n + chunks - 1) / chunks;
-  for (int64_t b = step; b < n; b += step) workers.emplace_back(body, ctx, b, std::min(n, b + step));
-  body(ctx, 0, std::min(n, step));
-  for (std::thread& t : workers) t.join();
+  jitParallelFor(threads, n, (n + chunks - 1) / chunks, body, ctx);
 }
 
 std::string dimsStr(const kiln_artifact_tensor_v1& s, const char* const* names) {

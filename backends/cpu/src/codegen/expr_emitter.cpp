@@ -1,5 +1,7 @@
 #include "codegen/expr_emitter.h"
 
+#include "codegen/fast_math.h"
+
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
@@ -29,8 +31,8 @@ llvm::Type* exprType(llvm::LLVMContext& ctx, EType t) {
   return nullptr;
 }
 
-void emitLoop(llvm::IRBuilder<>& b, Value* lo, Value* hi, const char* name,
-              const std::function<void(Value*)>& body) {
+llvm::BranchInst* emitLoop(llvm::IRBuilder<>& b, Value* lo, Value* hi, const char* name,
+                           const std::function<void(Value*)>& body) {
   llvm::Function* fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext& ctx = b.getContext();
   auto* pre = b.GetInsertBlock();
@@ -43,8 +45,22 @@ void emitLoop(llvm::IRBuilder<>& b, Value* lo, Value* hi, const char* name,
   body(iv);
   Value* next = b.CreateNSWAdd(iv, b.getInt64(1));
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpSLT(next, hi), loop, exit);
+  llvm::BranchInst* latch = b.CreateCondBr(b.CreateICmpSLT(next, hi), loop, exit);
   b.SetInsertPoint(exit);
+  return latch;
+}
+
+void requestTailFolding(llvm::BranchInst* latch) {
+  llvm::LLVMContext& ctx = latch->getContext();
+  auto flag = [&](const char* name) {
+    return llvm::MDNode::get(ctx, {llvm::MDString::get(ctx, name),
+                                   llvm::ConstantAsMetadata::get(llvm::ConstantInt::getTrue(ctx))});
+  };
+  llvm::TempMDTuple self = llvm::MDNode::getTemporary(ctx, {});
+  llvm::MDNode* id = llvm::MDNode::getDistinct(
+      ctx, {self.get(), flag("llvm.loop.vectorize.enable"), flag("llvm.loop.vectorize.predicate.enable")});
+  id->replaceOperandWith(0, id);
+  latch->setMetadata(llvm::LLVMContext::MD_loop, id);
 }
 
 ExprEmitter::ExprEmitter(const Program& prog, llvm::IRBuilder<>& b, llvm::IRBuilder<>& entry,
@@ -194,13 +210,13 @@ Value* ExprEmitter::emitUnary(EOp op, Value* a, EType t) {
     case EOp::Neg: return f ? b_.CreateFNeg(a) : b_.CreateNeg(a);
     case EOp::Abs: return f ? intrinsic(llvm::Intrinsic::fabs, a) : b_.CreateSelect(b_.CreateICmpSLT(a, b_.getInt64(0)), b_.CreateNeg(a), a);
     case EOp::Sqrt: return intrinsic(llvm::Intrinsic::sqrt, a);
-    case EOp::Exp: return intrinsic(llvm::Intrinsic::exp, a);
+    case EOp::Exp: return emitExpF(b_, a);
     case EOp::Log: return intrinsic(llvm::Intrinsic::log, a);
     case EOp::Tanh: return intrinsic(llvm::Intrinsic::tanh, a);
     case EOp::Recip: return b_.CreateFDiv(one(), a);
     case EOp::Sigmoid: {
       // Stable logistic: e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e).
-      Value* e = intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(intrinsic(llvm::Intrinsic::fabs, a)));
+      Value* e = emitExpF(b_, b_.CreateFNeg(intrinsic(llvm::Intrinsic::fabs, a)));
       Value* s = b_.CreateFDiv(one(), b_.CreateFAdd(one(), e));
       return b_.CreateSelect(b_.CreateFCmpOGE(a, llvm::ConstantFP::get(b_.getFloatTy(), 0.0)), s, b_.CreateFMul(e, s));
     }

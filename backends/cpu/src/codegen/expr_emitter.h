@@ -59,8 +59,12 @@ class ExprEmitter {
 };
 
 /// Emits `for (iv = lo; iv < hi; ++iv) body(iv)` at the builder's position (zero-trip safe);
-/// the builder ends up after the loop.
-void emitLoop(llvm::IRBuilder<>& b, llvm::Value* lo, llvm::Value* hi, const char* name,
-              const std::function<void(llvm::Value*)>& body);
+/// the builder ends up after the loop. Returns the loop's back-edge branch (for loop metadata).
+llvm::BranchInst* emitLoop(llvm::IRBuilder<>& b, llvm::Value* lo, llvm::Value* hi, const char* name,
+                           const std::function<void(llvm::Value*)>& body);
+
+/// Asks the loop vectoriser to fold the remainder of the loop ending in `latch` into masked
+/// vector iterations instead of a scalar epilogue (short loops: pool rows, epilogue tiles).
+void requestTailFolding(llvm::BranchInst* latch);
 
 }  // namespace kiln::cpu

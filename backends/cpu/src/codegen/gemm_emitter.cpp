@@ -11,8 +11,6 @@ namespace {
 
 using llvm::Value;
 
-constexpr int kLanes = 8;
-
 // B packed as [ceil(N/NR)][K][NR] floats, columns past N zero, K in row-major order of the
 // reduction variables.
 llvm::GlobalVariable* packB(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g) {
@@ -52,14 +50,17 @@ class GemmEmitter {
   GemmEmitter(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g,
               llvm::IRBuilder<>& b, ExprEmitter& ex)
       : m_(m), p_(p), k_(k), g_(g), b_(b), ex_(ex), rank_(static_cast<int>(k.domain.size())),
-        nv_(g.nr / kLanes) {
+        nv_(g.rowVector ? 0 : g.nr / g.lanes) {
     f32_ = b.getFloatTy();
-    vec_ = llvm::FixedVectorType::get(f32_, kLanes);
+    vec_ = llvm::FixedVectorType::get(f32_, static_cast<unsigned>(g.lanes));
     llvm::Function* fn = b.GetInsertBlock()->getParent();
+    // Let the x86 backend keep <16 x float> in zmm registers (instead of splitting to ymm).
+    if (g.lanes * 32 > 256) fn->addFnAttr("min-legal-vector-width", std::to_string(g.lanes * 32));
     llvm::IRBuilder<> eb(&fn->getEntryBlock(), fn->getEntryBlock().begin());
-    for (int i = 0; i < g.mr * nv_ * kSplit; ++i) accs_.push_back(eb.CreateAlloca(vec_, nullptr, "gacc"));
+    const int numAccs = g.rowVector ? g.nr * g.rowVectors : g.mr * nv_ * kSplit;
+    for (int i = 0; i < numAccs; ++i) accs_.push_back(eb.CreateAlloca(vec_, nullptr, "gacc"));
     tmp_ = eb.CreateAlloca(f32_, b.getInt64(static_cast<uint64_t>(g.mr * g.nr)), "gtile");
-    tmp_->setAlignment(llvm::Align(32));
+    tmp_->setAlignment(llvm::Align(64));
     packed_ = packB(m, p, k, g);
   }
 
@@ -80,6 +81,10 @@ class GemmEmitter {
         ex_.vars[static_cast<size_t>(d)] = i == 0 ? rest : b_.CreateSRem(rest, n);
         if (i > 0) rest = b_.CreateSDiv(rest, n);
       }
+      if (g_.rowVector) {
+        emitLoop(b_, b_.getInt64(0), colBlocks, "gemm.nbv", [&](Value* nb) { rowVectorBlock(row0, rows, nb); });
+        return;
+      }
       Value* full = b_.CreateICmpSLE(b_.CreateAdd(row0, b_.getInt64(g_.mr)), rows);
       llvm::Function* fn = b_.GetInsertBlock()->getParent();
       auto* fullBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.full", fn);
@@ -87,6 +92,18 @@ class GemmEmitter {
       auto* joinBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.join", fn);
       b_.CreateCondBr(full, fullBB, partBB);
       b_.SetInsertPoint(fullBB);
+      if (g_.interior) {
+        // Interior / border split: blocks whose rows are all away from the padding run
+        // without the per-tap guard.
+        auto* innerBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.interior", fn);
+        auto* borderBB = llvm::BasicBlock::Create(b_.getContext(), "gemm.border", fn);
+        b_.CreateCondBr(b_.CreateAnd(interiorAt(row0), interiorAt(b_.CreateAdd(row0, b_.getInt64(g_.mr - 1)))),
+                        innerBB, borderBB);
+        b_.SetInsertPoint(innerBB);
+        emitLoop(b_, b_.getInt64(0), colBlocks, "gemm.nbi", [&](Value* nb) { block(g_.mr, row0, nb, true); });
+        b_.CreateBr(joinBB);
+        b_.SetInsertPoint(borderBB);
+      }
       emitLoop(b_, b_.getInt64(0), colBlocks, "gemm.nb", [&](Value* nb) { block(g_.mr, row0, nb); });
       b_.CreateBr(joinBB);
       b_.SetInsertPoint(partBB);
@@ -115,16 +132,98 @@ class GemmEmitter {
 
   llvm::AllocaInst* acc(int r, int v, int u) const { return accs_[static_cast<size_t>((r * nv_ + v) * kSplit + u)]; }
 
+  // Row-vector block: rows row0 .. row0+mr-1 (masked past `rows`) x columns nb*nr .. +nr.
+  void rowVectorBlock(Value* row0, Value* rows, Value* nb) {
+    const int rv = g_.rowVectors, nc = g_.nr, lanes = g_.lanes;
+    auto accAt = [&](int c, int v) { return accs_[static_cast<size_t>(c * rv + v)]; };
+    for (int c = 0; c < nc; ++c)
+      for (int v = 0; v < rv; ++v) b_.CreateStore(llvm::Constant::getNullValue(vec_), accAt(c, v));
+    // Lane masks and vector start rows (a start past the end is replaced by row0: its mask is
+    // all false, and the address stays inside the tensor).
+    std::vector<Value*> masks, starts;
+    std::vector<llvm::Constant*> laneIds;
+    for (int l = 0; l < lanes; ++l) laneIds.push_back(b_.getInt64(static_cast<uint64_t>(l)));
+    Value* ids = llvm::ConstantVector::get(laneIds);
+    for (int v = 0; v < rv; ++v) {
+      Value* s = b_.CreateAdd(row0, b_.getInt64(v * lanes));
+      masks.push_back(b_.CreateICmpSLT(b_.CreateAdd(b_.CreateVectorSplat(static_cast<unsigned>(lanes), s), ids),
+                                       b_.CreateVectorSplat(static_cast<unsigned>(lanes), rows)));
+      starts.push_back(b_.CreateSelect(b_.CreateICmpSLT(s, rows), s, row0));
+    }
+    Value* panel = b_.CreateInBoundsGEP(f32_, packed_, b_.CreateMul(nb, b_.getInt64(g_.k * nc)));
+    const size_t red0 = static_cast<size_t>(rank_);
+    auto kstep = [&](Value* kf) {
+      std::vector<Value*> a;
+      for (int v = 0; v < rv; ++v) {
+        ex_.pushScope();
+        ex_.vars[static_cast<size_t>(g_.rowVar)] = starts[static_cast<size_t>(v)];
+        Value* ptr = ex_.address(static_cast<int>(g_.aLoad->i), g_.aLoad->args);
+        ex_.popScope();
+        a.push_back(b_.CreateMaskedLoad(vec_, ptr, llvm::Align(4), masks[static_cast<size_t>(v)],
+                                        llvm::Constant::getNullValue(vec_)));
+      }
+      Value* bp = b_.CreateInBoundsGEP(f32_, panel, b_.CreateMul(kf, b_.getInt64(nc)));
+      for (int c = 0; c < nc; ++c) {
+        Value* w = b_.CreateVectorSplat(static_cast<unsigned>(lanes),
+                                        b_.CreateLoad(f32_, b_.CreateConstInBoundsGEP1_64(f32_, bp, c)));
+        for (int v = 0; v < rv; ++v) {
+          Value* old = b_.CreateLoad(vec_, accAt(c, v));
+          b_.CreateStore(b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {w, a[static_cast<size_t>(v)], old}), accAt(c, v));
+        }
+      }
+    };
+    std::function<void(size_t, Value*)> nest = [&](size_t d, Value* prefix) {
+      const int64_t ext = k_.reduce->extents[d].constValue();
+      emitLoop(b_, b_.getInt64(0), b_.getInt64(ext), "gemm.kv", [&](Value* iv) {
+        ex_.vars[red0 + d] = iv;
+        Value* kf = prefix ? b_.CreateAdd(b_.CreateMul(prefix, b_.getInt64(ext)), iv) : iv;
+        if (d + 1 == k_.reduce->extents.size()) return kstep(kf);
+        nest(d + 1, kf);
+      });
+    };
+    nest(0, nullptr);
+    // Tile [column][row] (already row-contiguous), then the epilogue along the rows.
+    const int span = rv * lanes;
+    for (int c = 0; c < nc; ++c)
+      for (int v = 0; v < rv; ++v)
+        b_.CreateAlignedStore(b_.CreateLoad(vec_, accAt(c, v)),
+                              b_.CreateConstInBoundsGEP1_64(f32_, tmp_, c * span + v * lanes), llvm::Align(32));
+    Value* col0 = b_.CreateMul(nb, b_.getInt64(nc));
+    Value* colsLeft = b_.CreateSub(b_.getInt64(g_.n), col0);
+    Value* cols = b_.CreateSelect(b_.CreateICmpSLT(colsLeft, b_.getInt64(nc)), colsLeft, b_.getInt64(nc));
+    Value* rowsLeft = b_.CreateSub(rows, row0);
+    Value* rowCount = b_.CreateSelect(b_.CreateICmpSLT(rowsLeft, b_.getInt64(span)), rowsLeft, b_.getInt64(span));
+    const std::vector<Expr> index = vars(static_cast<size_t>(rank_));
+    emitLoop(b_, b_.getInt64(0), cols, "gemm.colv", [&](Value* j) {
+      requestTailFolding(emitLoop(b_, b_.getInt64(0), rowCount, "gemm.rowv", [&](Value* r) {
+        ex_.pushScope();
+        ex_.vars[static_cast<size_t>(g_.rowVar)] = b_.CreateAdd(row0, r);
+        ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
+        ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, b_.CreateAdd(b_.CreateMul(j, b_.getInt64(span)), r)));
+        ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
+        ex_.popScope();
+      }));
+    });
+  }
+
+  Value* interiorAt(Value* row) {
+    ex_.pushScope();
+    ex_.vars[static_cast<size_t>(g_.rowVar)] = row;
+    Value* v = ex_.emit(g_.interior);
+    ex_.popScope();
+    return v;
+  }
+
   // One K step: rows row0 .. row0+mr-1 times the NR columns of panel row kf, into split u.
-  void step(int mr, Value* row0, Value* panel, Value* kf, int u) {
+  void step(int mr, Value* row0, Value* panel, Value* kf, int u, bool interior) {
     Value* bp = b_.CreateInBoundsGEP(f32_, panel, b_.CreateMul(kf, b_.getInt64(g_.nr)));
     std::vector<Value*> bv;
     for (int v = 0; v < nv_; ++v)
-      bv.push_back(b_.CreateAlignedLoad(vec_, b_.CreateConstInBoundsGEP1_64(f32_, bp, v * kLanes), llvm::Align(32)));
+      bv.push_back(b_.CreateAlignedLoad(vec_, b_.CreateConstInBoundsGEP1_64(f32_, bp, v * g_.lanes), llvm::Align(32)));
     for (int r = 0; r < mr; ++r) {
       ex_.pushScope();
       ex_.vars[static_cast<size_t>(g_.rowVar)] = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
-      Value* a = b_.CreateVectorSplat(kLanes, ex_.emit(g_.a));
+      Value* a = b_.CreateVectorSplat(static_cast<unsigned>(g_.lanes), ex_.emit(interior ? g_.aInterior : g_.a));
       ex_.popScope();
       for (int v = 0; v < nv_; ++v) {
         Value* old = b_.CreateLoad(vec_, acc(r, v, u));
@@ -133,7 +232,7 @@ class GemmEmitter {
     }
   }
 
-  void block(int mr, Value* row0, Value* nb) {
+  void block(int mr, Value* row0, Value* nb, bool interior = false) {
     const int splits = (mr == 1 && k_.reduce->extents.size() == 1 && g_.k >= kSplit) ? kSplit : 1;
     for (int r = 0; r < mr; ++r)
       for (int v = 0; v < nv_; ++v)
@@ -146,12 +245,12 @@ class GemmEmitter {
         for (int u = 0; u < splits; ++u) {
           Value* kf = b_.CreateAdd(b_.CreateMul(kq, b_.getInt64(splits)), b_.getInt64(u));
           ex_.vars[red0] = kf;
-          step(mr, row0, panel, kf, u);
+          step(mr, row0, panel, kf, u, interior);
         }
       });
       emitLoop(b_, b_.getInt64(main * splits), b_.getInt64(g_.k), "gemm.kr", [&](Value* kf) {
         ex_.vars[red0] = kf;
-        step(mr, row0, panel, kf, 0);
+        step(mr, row0, panel, kf, 0, interior);
       });
     } else {
       std::function<void(size_t, Value*)> nest = [&](size_t d, Value* prefix) {
@@ -159,7 +258,7 @@ class GemmEmitter {
         emitLoop(b_, b_.getInt64(0), b_.getInt64(ext), "gemm.k", [&](Value* iv) {
           ex_.vars[red0 + d] = iv;
           Value* kf = prefix ? b_.CreateAdd(b_.CreateMul(prefix, b_.getInt64(ext)), iv) : iv;
-          if (d + 1 == k_.reduce->extents.size()) return step(mr, row0, panel, kf, 0);
+          if (d + 1 == k_.reduce->extents.size()) return step(mr, row0, panel, kf, 0, interior);
           nest(d + 1, kf);
         });
       };
@@ -168,27 +267,48 @@ class GemmEmitter {
     epilogue(mr, row0, nb, splits);
   }
 
-  // Accumulators -> tile -> the kernel's value expression per valid element -> output.
+  // Accumulators -> tile -> the kernel's value expression per valid element -> output. When
+  // the rows are the output's innermost dim (Conv: output positions), the tile is stored
+  // transposed and the per-element loop runs along the rows, so loads and stores are
+  // contiguous and the loop vectorises; otherwise (Gemm) it runs along the columns.
   void epilogue(int mr, Value* row0, Value* nb, int splits) {
+    const bool rowInner = k_.store.empty() && g_.rowVar == rank_ - 1;
     for (int r = 0; r < mr; ++r)
       for (int v = 0; v < nv_; ++v) {
         Value* sum = b_.CreateLoad(vec_, acc(r, v, 0));
         for (int u = 1; u < splits; ++u) sum = b_.CreateFAdd(sum, b_.CreateLoad(vec_, acc(r, v, u)));
-        b_.CreateAlignedStore(sum, b_.CreateConstInBoundsGEP1_64(f32_, tmp_, r * g_.nr + v * kLanes), llvm::Align(32));
+        if (!rowInner) {
+          b_.CreateAlignedStore(sum, b_.CreateConstInBoundsGEP1_64(f32_, tmp_, r * g_.nr + v * g_.lanes), llvm::Align(32));
+          continue;
+        }
+        for (int l = 0; l < g_.lanes; ++l)
+          b_.CreateStore(b_.CreateExtractElement(sum, static_cast<uint64_t>(l)),
+                         b_.CreateConstInBoundsGEP1_64(f32_, tmp_, (v * g_.lanes + l) * mr + r));
       }
     Value* col0 = b_.CreateMul(nb, b_.getInt64(g_.nr));
     Value* left = b_.CreateSub(b_.getInt64(g_.n), col0);
     Value* cols = b_.CreateSelect(b_.CreateICmpSLT(left, b_.getInt64(g_.nr)), left, b_.getInt64(g_.nr));
     const std::vector<Expr> index = k_.store.empty() ? vars(static_cast<size_t>(rank_)) : k_.store;
+    auto element = [&](Value* row, Value* j, Value* at) {
+      ex_.pushScope();
+      ex_.vars[static_cast<size_t>(g_.rowVar)] = row;
+      ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
+      ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, at));
+      ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
+      ex_.popScope();
+    };
+    if (rowInner) {
+      emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
+        emitLoop(b_, b_.getInt64(0), b_.getInt64(mr), "gemm.row", [&](Value* r) {
+          element(b_.CreateAdd(row0, r), j, b_.CreateAdd(b_.CreateMul(j, b_.getInt64(mr)), r));
+        });
+      });
+      return;
+    }
     for (int r = 0; r < mr; ++r) {
       Value* row = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
       emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
-        ex_.pushScope();
-        ex_.vars[static_cast<size_t>(g_.rowVar)] = row;
-        ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
-        ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, b_.CreateAdd(b_.getInt64(r * g_.nr), j)));
-        ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
-        ex_.popScope();
+        element(row, j, b_.CreateAdd(b_.getInt64(r * g_.nr), j));
       });
     }
   }

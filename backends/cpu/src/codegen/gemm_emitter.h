@@ -3,7 +3,7 @@
 /// A(rows, k) * B(cols, k) with B a constant float32 buffer (Gemm/MatMul with constant weights,
 /// Conv with group 1 as an implicit GEMM). B is packed at compile time into column panels of
 /// NR floats ([ceil(N/NR)][K][NR], zero-padded); each block of MR rows x NR columns keeps its
-/// MR x NR/8 accumulators in <8 x float> registers across the K loop (FMA), then runs the
+/// MR x NR/L accumulators in <L x float> registers (L = 16 with AVX-512, else 8) across the K loop (FMA), then runs the
 /// kernel's epilogue (bias, ScaleShift, activation) on them and stores the valid elements.
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
@@ -18,6 +18,8 @@ namespace kiln::cpu {
 /// How a Gemm-kind kernel maps onto the micro-kernel.
 struct GemmMatch {
   Expr a;                   ///< A element: over domain vars (not colVar) and reduction vars
+  Expr aInterior;           ///< A without the padding guard, valid where `interior` holds
+  Expr interior;            ///< Kernel::interior when the body had a guard, else null
   int bBuf = -1;            ///< the constant B buffer
   std::vector<int> bDimVar; ///< variable id indexing each dim of B
   int rowVar = -1;          ///< domain var blocked by MR
@@ -25,11 +27,18 @@ struct GemmMatch {
   int64_t n = 0;            ///< extent of colVar
   int64_t k = 0;            ///< product of the reduction extents
   int mr = 4, nr = 16;      ///< block size
+  int lanes = 8;            ///< floats per vector register
+  /// Row-vector form, for few columns (Conv with <= 8 output channels) over rows that are the
+  /// output's innermost, unit-stride dim: vectors run along the rows (masked loads of
+  /// `aLoad`), B is broadcast per column; then mr = rowVectors * lanes and nr = columns.
+  bool rowVector = false;
+  int rowVectors = 1;
+  Expr aLoad;               ///< the unguarded A load (its last index has unit stride in rowVar)
 };
 
 /// The mapping, or nullopt when the kernel is not a (still) recognisable GEMM (the generic
 /// loop nest is used then).
-std::optional<GemmMatch> matchGemm(const Program& prog, const Kernel& k);
+std::optional<GemmMatch> matchGemm(const Program& prog, const Kernel& k, int lanes);
 
 /// Number of parallel iterations (outer dims x row blocks) over the symbols.
 Expr gemmIterations(const Kernel& k, const GemmMatch& g);

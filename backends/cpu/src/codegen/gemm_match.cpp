@@ -21,21 +21,62 @@ bool isConstantF32Load(const Program& p, const Expr& e) {
          buf.data->rank() == static_cast<int64_t>(e->args.size());
 }
 
-// Rows per block: as many as the registers allow (MR x NR/8 accumulators + NR/8 B vectors +
-// one broadcast within 16 ymm registers), preferring a size that divides the row count.
-int chooseRows(const Poly& rows, int nr) {
-  const std::vector<int> candidates = nr == 16 ? std::vector<int>{6, 5, 4} : std::vector<int>{8, 7, 6, 5, 4};
-  if (!rows.isConst()) return candidates.front();
+// Columns per block: as many vectors (up to 3 with 32 registers, 2 with 16) as pad no more
+// columns than one vector would; more columns per block read each A element fewer times.
+int chooseCols(int64_t n, int lanes) {
+  auto padded = [&](int64_t block) { return (n + block - 1) / block * block; };
+  for (int nv = lanes == 16 ? 3 : 2; nv > 1; --nv)
+    if (padded(int64_t{nv} * lanes) == padded(lanes)) return nv * lanes;
+  return lanes;
+}
+
+// Rows per block: as many as the registers allow (MR x NV accumulators + NV B vectors + one
+// broadcast in 16 ymm / 32 zmm registers, at most 12), preferring a size that divides a known
+// row count; 8 for a symbolic one (batch sizes are often multiples of 8).
+int chooseRows(const Poly& rows, int nv, int lanes) {
+  const int maxRows = std::min(12, ((lanes == 16 ? 32 : 16) - nv - 2) / nv);
+  if (!rows.isConst()) return std::min(8, maxRows);
   const int64_t r = rows.constValue();
-  int best = candidates.front();
-  for (int c : candidates)
+  int best = maxRows;
+  for (int c = maxRows; c >= 4; --c)
     if (r % c < r % best) best = c;
   return best;
 }
 
+// True when e = rowVar + (terms without rowVar): unit stride along the rows.
+bool unitStride(const Expr& e, int var) {
+  auto without = [&](const Expr& x) { return !uses(x, [&](const ExprNode& n) { return n.op == EOp::Var && n.i == var; }); };
+  if (e->op == EOp::Var) return e->i == var;
+  if (e->op == EOp::Add) return (unitStride(e->args[0], var) && without(e->args[1])) || (unitStride(e->args[1], var) && without(e->args[0]));
+  if (e->op == EOp::Sub) return unitStride(e->args[0], var) && without(e->args[1]);
+  return false;
+}
+
+// Switches g to the row-vector form when it fits better: few columns, known rows that are
+// the output's innermost dim, and an A that is one unguarded load with unit stride along the
+// rows (no padding: valid Convs, or the ones whose padding a Pad op made explicit).
+void chooseRowVector(const Program& p, const Kernel& k, GemmMatch& g) {
+  const int rank = static_cast<int>(k.domain.size());
+  const Poly& rows = k.domain[static_cast<size_t>(g.rowVar)];
+  if (g.n > 8 || !k.store.empty() || g.rowVar != rank - 1 || !rows.isConst()) return;
+  const Expr& a = g.a;
+  if (a->op != EOp::Load || p.buffers[static_cast<size_t>(a->i)].dtype != DType::F32) return;
+  for (size_t d = 0; d + 1 < a->args.size(); ++d)
+    if (uses(a->args[d], [&](const ExprNode& n) { return n.op == EOp::Var && n.i == g.rowVar; })) return;
+  if (a->args.empty() || !unitStride(a->args.back(), g.rowVar)) return;
+  const int64_t r = rows.constValue();
+  const int accRegs = g.lanes == 16 ? 24 : 12;
+  const int rv = static_cast<int>(std::min<int64_t>((r + g.lanes - 1) / g.lanes, accRegs / std::min<int64_t>(g.n, accRegs / 2)));
+  g.rowVector = true;
+  g.rowVectors = std::max(1, rv);
+  g.nr = static_cast<int>(std::min<int64_t>(g.n, accRegs / g.rowVectors));
+  g.mr = g.rowVectors * g.lanes;
+  g.aLoad = a;
+}
+
 }  // namespace
 
-std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k) {
+std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k, int lanes) {
   if (k.kind != KernelKind::Gemm || !k.reduce || k.reduce->kind != ReduceKind::Sum) return std::nullopt;
   const int rank = static_cast<int>(k.domain.size());
   const int nred = static_cast<int>(k.reduce->extents.size());
@@ -81,6 +122,7 @@ std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k) {
   }
   if (g.n <= 0 || g.k <= 0) return std::nullopt;
   g.a = guard ? select(guard, a, constF(0)) : a;
+  if (guard && k.interior) g.aInterior = a, g.interior = k.interior;
   const int col = g.colVar;
   if (uses(g.a, [&](const ExprNode& n) { return (n.op == EOp::Var && n.i == col) || n.op == EOp::Acc; }))
     return std::nullopt;
@@ -89,8 +131,10 @@ std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k) {
       g.rowVar = v;
       break;
     }
-  g.nr = g.n <= 8 ? 8 : 16;
-  g.mr = chooseRows(k.domain[static_cast<size_t>(g.rowVar)], g.nr);
+  g.lanes = lanes;
+  g.nr = chooseCols(g.n, lanes);
+  g.mr = chooseRows(k.domain[static_cast<size_t>(g.rowVar)], g.nr / lanes, lanes);
+  if (!guard) chooseRowVector(p, k, g);
   return g;
 }
 

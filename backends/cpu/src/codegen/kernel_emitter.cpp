@@ -16,9 +16,8 @@ namespace {
 
 using llvm::Value;
 
-constexpr int64_t kGrainWork = 4096;  // rough work (element operations) per parallel task
 constexpr int64_t kRepresentative = 16;
-constexpr int64_t kGemmGrainWork = 32768;  // multiply-adds per parallel task of a micro-kernel
+constexpr int64_t kShortRow = 64;  // innermost extents up to this get a masked vector tail
 
 std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
   std::vector<int> roots{p.root(k.out)};
@@ -94,21 +93,26 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
       ex.vars[d] = d == 0 ? rest : b.CreateSRem(rest, n);
       if (d > 0) rest = b.CreateSDiv(rest, n);
     }
-    emitLoop(b, b.getInt64(0), ex.poly(k.domain[rank - 1]), "inner", [&](Value* iv) {
+    llvm::BranchInst* latch = emitLoop(b, b.getInt64(0), ex.poly(k.domain[rank - 1]), "inner", [&](Value* iv) {
       ex.vars[rank - 1] = iv;
       element();
     });
+    // Short rows (pool outputs, small feature maps) would spend most of their time in the
+    // scalar remainder: fold it into masked vector iterations.
+    const Poly& inner = k.domain[rank - 1];
+    if (inner.isConst() && inner.constValue() <= kShortRow) requestTailFolding(latch);
   });
 }
 
 }  // namespace
 
-KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k, int index) {
+KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k, int index,
+                          const CodegenTuning& tuning) {
   llvm::LLVMContext& ctx = m.getContext();
   auto* ptrTy = llvm::PointerType::get(ctx, 0);
   auto* i64 = llvm::Type::getInt64Ty(ctx);
   const std::vector<int> roots = rootsUsed(prog, k);
-  const std::optional<GemmMatch> gemm = matchGemm(prog, k);
+  const std::optional<GemmMatch> gemm = matchGemm(prog, k, tuning.vectorLanes);
 
   // Inner function: (ptr noalias root..., ptr symbols, i64 begin, i64 end).
   std::vector<llvm::Type*> params(roots.size(), ptrTy);
@@ -150,7 +154,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   b.CreateCall(inner, args);
   b.CreateRetVoid();
 
-  if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, kGemmGrainWork / gemmWorkPerIteration(*gemm))};
+  if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, tuning.gemmGrainWork / gemmWorkPerIteration(*gemm))};
   // Parallel over the flattened outer dims (all but the innermost, or the only one).
   const size_t rank = k.domain.size();
   KernelFunction kf{body, constI(1), 1};
@@ -161,7 +165,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
     const std::span<const Poly> d(k.domain);
     kf.iterations = size(product(rank == 1 ? d : d.first(rank - 1)));
     if (rank >= 2) work *= std::max<int64_t>(1, k.domain.back().evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));
-    kf.grain = std::max<int64_t>(1, kGrainWork / work);
+    kf.grain = std::max<int64_t>(1, tuning.grainWork / work);
   }
   return kf;
 }

@@ -58,7 +58,7 @@ struct SymbolTable {
 
 class Builder {
  public:
-  Builder(const Program& p, llvm::Module& m) : p_(p), m_(m), ctx_(m.getContext()), syms_(p) {
+  Builder(const Program& p, llvm::Module& m, const CodegenTuning& t) : p_(p), m_(m), ctx_(m.getContext()), syms_(p), tuning_(t) {
     ptr_ = llvm::PointerType::get(ctx_, 0);
     i32_ = llvm::Type::getInt32Ty(ctx_);
     i64_ = llvm::Type::getInt64Ty(ctx_);
@@ -66,7 +66,7 @@ class Builder {
 
   void build(const std::string& producer) {
     for (size_t i = 0; i < p_.kernels.size(); ++i)
-      kernels_.push_back(emitKernel(m_, p_, p_.kernels[i], static_cast<int>(i)));
+      kernels_.push_back(emitKernel(m_, p_, p_.kernels[i], static_cast<int>(i), tuning_));
     llvm::Function* plan = emitPlan();
     llvm::Function* run = emitRun();
     emitDescriptor(producer, plan, run);
@@ -77,6 +77,7 @@ class Builder {
   llvm::Module& m_;
   llvm::LLVMContext& ctx_;
   SymbolTable syms_;
+  CodegenTuning tuning_;
   llvm::PointerType* ptr_;
   llvm::IntegerType *i32_, *i64_;
   std::vector<KernelFunction> kernels_;
@@ -210,11 +211,12 @@ class Builder {
 
 std::unique_ptr<llvm::Module> buildModule(const Program& prog, llvm::LLVMContext& ctx,
                                           const llvm::DataLayout& layout,
-                                          const std::string& triple, const std::string& producer) {
+                                          const std::string& triple, const std::string& producer,
+                                          const CodegenTuning& tuning) {
   auto m = std::make_unique<llvm::Module>(prog.name, ctx);
   m->setDataLayout(layout);
   m->setTargetTriple(triple);
-  Builder(prog, *m).build(producer);
+  Builder(prog, *m, tuning).build(producer);
   std::string err;
   llvm::raw_string_ostream os(err);
   if (llvm::verifyModule(*m, &os))

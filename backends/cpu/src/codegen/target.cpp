@@ -1,5 +1,7 @@
 #include "codegen/target.h"
 
+#include <llvm/TargetParser/Triple.h>
+
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -35,6 +37,10 @@ std::pair<std::string, std::string> cpuAndFeatures(const CpuOptions& o) {
     for (const auto& [name, on] : llvm::sys::getHostCPUFeatures())
       features += (features.empty() ? "" : ",") + std::string(on ? "+" : "-") + name.str();
   }
+  // x86 gathers are slow on most cores (microcoded on AMD): vectorise strided loads (pools,
+  // strided convs) with shuffles instead. Unknown to other targets' feature parsers, so x86 only.
+  if (llvm::Triple(llvm::sys::getDefaultTargetTriple()).isX86())
+    features += std::string(features.empty() ? "" : ",") + "+prefer-no-gather,+prefer-no-scatter";
   if (!o.mattr.empty()) features += (features.empty() ? "" : ",") + o.mattr;
   return {cpu, features};
 }

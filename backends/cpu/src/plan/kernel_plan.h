@@ -58,6 +58,10 @@ struct Kernel {
   Expr value;                 ///< over domain variables and Acc
   int out = -1;               ///< buffer written
   std::vector<Expr> store;    ///< index into `out`; empty = the domain variables
+  /// Optional Bool over domain variables, a conjunction of conditions linear in each variable:
+  /// where it holds, the guard of a `select(guard, x, 0)` reduction body holds for every
+  /// reduction point (a Conv output position away from the padding), so emitters may drop it.
+  Expr interior;
 };
 
 /// One graph input/output as seen by the artifact signature.

@@ -28,12 +28,20 @@ void lowerConv(LowerCtx& c) {
   Kernel k;
   k.domain = windowOutputShape(c, Poly(M), axes);
   const std::vector<Expr> v = vars(2 + r), red = vars(1 + r, static_cast<int>(2 + r));
-  const Expr ch = add(mul(floorDiv(v[1], constI(Mg)), constI(Cg)), red[0]);
+  // With one group the input channel is the reduction variable alone (no m / Mg term), which
+  // keeps the input independent of the output channel for the implicit GEMM.
+  const Expr ch = at.group == 1 ? red[0] : add(mul(floorDiv(v[1], constI(Mg)), constI(Cg)), red[0]);
   std::vector<Expr> xi{v[0], ch}, wi{v[1], red[0]};
-  Expr guard;
+  Expr guard, interior;
   for (size_t i = 0; i < r; ++i) {
     Expr pos = windowInput(axes[i], v[2 + i], red[1 + i]);
-    if (axes[i].padBegin > 0 || axes[i].padEnd > 0) guard = land(guard, inRange(pos, constI(axes[i].in)));
+    if (axes[i].padBegin > 0 || axes[i].padEnd > 0) {
+      guard = land(guard, inRange(pos, constI(axes[i].in)));
+      // First and last tap inside the input: every tap is (positions are linear in the tap).
+      interior = land(interior, land(le(constI(0), windowInput(axes[i], v[2 + i], constI(0))),
+                                     lt(windowInput(axes[i], v[2 + i], constI(axes[i].kernel - 1)),
+                                        constI(axes[i].in))));
+    }
     xi.push_back(pos);
     wi.push_back(red[1 + i]);
   }
@@ -42,6 +50,7 @@ void lowerConv(LowerCtx& c) {
   // Implicit GEMM: output channels x output positions, K = Cg * taps (one group only, so the
   // input channel does not depend on the output channel).
   if (at.group == 1 && c.constant(1)) k.kind = KernelKind::Gemm;
+  k.interior = interior;
   k.value = withBias(c, acc(), v[1]);
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));

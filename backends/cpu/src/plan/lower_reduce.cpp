@@ -1,20 +1,34 @@
-// ReduceMean and Softmax.
+// ReduceMean, ReduceProd and Softmax.
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "plan/lower.h"
 
 namespace kiln::cpu {
 
+namespace {
+
+// The reduced axes of a Reduce* node (input 1; absent/empty: all axes); nullopt when the node
+// is the identity (noop_with_empty_axes).
+std::optional<std::vector<bool>> reducedAxes(LowerCtx& c, size_t rank) {
+  const ReduceAttrs& at = c.node.as<ReduceAttrs>();
+  const std::vector<int64_t> axes = c.has(1) ? c.constInts(1) : std::vector<int64_t>{};
+  if (axes.empty() && at.noopWithEmptyAxes) return std::nullopt;
+  std::vector<bool> reduced(rank, axes.empty());
+  for (int64_t a : axes) reduced.at(static_cast<size_t>(a < 0 ? a + static_cast<int64_t>(rank) : a)) = true;
+  return reduced;
+}
+
+}  // namespace
+
 // Mean over `axes` (input 1; absent/empty: all axes, or identity when noop_with_empty_axes).
 void lowerReduceMean(LowerCtx& c) {
   const ReduceAttrs& at = c.node.as<ReduceAttrs>();
   const std::vector<Poly> s = c.shape(0);
-  const int64_t r = static_cast<int64_t>(s.size());
-  const std::vector<int64_t> axes = c.has(1) ? c.constInts(1) : std::vector<int64_t>{};
-  if (axes.empty() && at.noopWithEmptyAxes) return c.alias(0, c.in(0), s);
-  std::vector<bool> reduced(s.size(), axes.empty());
-  for (int64_t a : axes) reduced.at(static_cast<size_t>(a < 0 ? a + r : a)) = true;
+  const std::optional<std::vector<bool>> axes = reducedAxes(c, s.size());
+  if (!axes) return c.alias(0, c.in(0), s);
+  const std::vector<bool>& reduced = *axes;
 
   Kernel k;
   std::vector<Poly> extents;
@@ -35,6 +49,54 @@ void lowerReduceMean(LowerCtx& c) {
   k.value = div(acc(), cast(EType::F32, size(product(extents))));
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
+}
+
+// Product over `axes` for float and integer tensors (Shape -> ReduceProd counts the elements
+// in exported graphs). The reduced extents must be known and small: the product is unrolled
+// into the element expression.
+void lowerReduceProd(LowerCtx& c) {
+  constexpr int64_t kMaxUnrolled = 64;
+  const ReduceAttrs& at = c.node.as<ReduceAttrs>();
+  const std::vector<Poly> s = c.shape(0);
+  const std::optional<std::vector<bool>> axes = reducedAxes(c, s.size());
+  if (!axes) return c.alias(0, c.in(0), s);
+  const std::vector<bool>& reduced = *axes;
+  std::vector<Poly> domain;
+  std::vector<int64_t> extents;
+  for (size_t d = 0; d < s.size(); ++d) {
+    if (!reduced[d]) {
+      domain.push_back(s[d]);
+    } else {
+      if (!s[d].isConst()) c.unsupported("reduced dims must be known");
+      extents.push_back(s[d].constValue());
+      if (at.keepDims) domain.emplace_back(1);
+    }
+  }
+  int64_t count = 1;
+  for (int64_t e : extents) count *= e;
+  if (count > kMaxUnrolled) c.unsupported("more than 64 reduced elements");
+  const int x = c.in(0);
+  const int y = c.output(0, domain, c.dtype(0));
+  c.elementwise("", y, domain, [&](const std::vector<Expr>& v) {
+    Expr prod = isFloat(c.dtype(0)) ? constF(1) : constI(1);
+    for (int64_t i = 0; i < count; ++i) {
+      std::vector<Expr> xi;
+      int64_t rest = i;
+      size_t next = 0, red = 0;
+      std::vector<int64_t> pos(extents.size());
+      for (size_t d = extents.size(); d-- > 0;) pos[d] = rest % extents[d], rest /= extents[d];
+      for (size_t d = 0; d < s.size(); ++d) {
+        if (reduced[d]) {
+          xi.push_back(constI(pos[red++]));
+          if (at.keepDims) ++next;
+        } else {
+          xi.push_back(v[next++]);
+        }
+      }
+      prod = mul(prod, c.ld(x, xi));
+    }
+    return prod;
+  });
 }
 
 // Three kernels on the [outer, axis, inner] view: the max along the axis, the sum of

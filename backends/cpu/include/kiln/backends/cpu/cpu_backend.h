@@ -3,6 +3,7 @@
 /// artifact ABI of runtime/include/kiln/kiln_artifact.h. The same module is either compiled in
 /// memory with ORC (compileCpuJit) or written out as a shared library / object / IR / asm
 /// (compileCpuToFile).
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ struct CpuOptions {
   std::string mattr;            ///< extra target features ("+avx2,+fma"); with native: host's
   bool fuse = true;             ///< fuse elementwise chains and epilogues into kernels
   bool microKernels = true;     ///< register-blocked GEMM micro-kernel for Gemm/MatMul/Conv
+  /// Work (element operations / multiply-adds) below which a kernel runs on one thread; 0 =
+  /// the backend's defaults (tens of microseconds of work). Tests set 1 to split everything.
+  int64_t parallelGrainWork = 0;
 };
 
 /// What compileCpuToFile writes.
