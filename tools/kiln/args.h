@@ -14,6 +14,9 @@
 
 namespace kiln::cli {
 
+/// The words after the subcommand name.
+using Args = std::vector<std::string>;
+
 /// A mistake in how the command line was written (unknown flag, missing value...). Exit 2.
 class UsageError : public std::runtime_error {
  public:

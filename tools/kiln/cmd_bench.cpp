@@ -17,27 +17,6 @@ namespace {
 
 constexpr uint32_t kSeed = 1234;
 
-ArgParser makeParser() {
-  ArgParser p("kiln bench", "MODEL [--batch 1,64,256] [--threads 1,2] [--iters N] [options]",
-              "Times a model on random inputs (fixed seed) with the batch (first, symbolic)\n"
-              "dim of every input set to each --batch size: --warmup untimed runs, then\n"
-              "--iters timed runs per (batch, threads). Prints the median run time, the\n"
-              "spread (10th and 90th percentiles) and the throughput (batch / median).\n"
-              "MODEL is an ONNX model (run on --target after the pass pipeline; each run\n"
-              "allocates its outputs) or a .so artifact from 'kiln compile' (run by the\n"
-              "kiln runtime into outputs allocated once).");
-  p.positional("MODEL", "MODEL.onnx or an artifact MODEL.so")
-      .option("--batch", "B,...", "batch sizes (default 1,64,256; a fixed model batch wins)")
-      .option("--threads", "T,...", "thread counts (default 1)")
-      .option("--warmup", "N", "untimed runs before timing each row (default 3)")
-      .option("--iters", "N", "timed runs per row (default 20)")
-      .option("--target", "NAME", targetHelp() + "\n(ONNX models only)")
-      .flag("--json", "print one JSON object instead of a table");
-  addPassFlags(p);
-  p.epilog("exit codes: 0 success, 1 error (bad model, unsupported input shape), 2 usage error");
-  return p;
-}
-
 struct Row {
   int64_t batch = 0;
   int threads = 0;
@@ -97,13 +76,28 @@ void printJson(const std::string& model, const std::string& runsOn, int64_t warm
 
 }  // namespace
 
-int runBench(const Args& argv) {
-  ArgParser parser = makeParser();
-  ParsedArgs args = parser.parse(argv);
-  if (args.helpRequested) {
-    std::cout << parser.usage();
-    return kExitOk;
-  }
+ArgParser benchParser() {
+  ArgParser p("kiln bench", "MODEL [--batch 1,64,256] [--threads 1,2] [--iters N] [options]",
+              "Times a model on random inputs (fixed seed) with the batch (first, symbolic)\n"
+              "dim of every input set to each --batch size: --warmup untimed runs, then\n"
+              "--iters timed runs per (batch, threads). Prints the median run time, the\n"
+              "spread (10th and 90th percentiles) and the throughput (batch / median).\n"
+              "MODEL is an ONNX model (run on --target after the pass pipeline; each run\n"
+              "allocates its outputs) or a .so artifact from 'kiln compile' (run by the\n"
+              "kiln runtime into outputs allocated once).");
+  p.positional("MODEL", "MODEL.onnx or an artifact MODEL.so")
+      .option("--batch", "B,...", "batch sizes (default 1,64,256; a fixed model batch wins)")
+      .option("--threads", "T,...", "thread counts (default 1)")
+      .option("--warmup", "N", "untimed runs before timing each row (default 3)")
+      .option("--iters", "N", "timed runs per row (default 20)")
+      .option("--target", "NAME", targetHelp() + "\n(ONNX models only)")
+      .flag("--json", "print one JSON object instead of a table");
+  addPassFlags(p);
+  p.epilog("exit codes: 0 success, 1 error (bad model, unsupported input shape), 2 usage error");
+  return p;
+}
+
+int runBench(const ParsedArgs& args) {
   const std::string modelPath = args.positionals[0];
   const std::vector<int64_t> batches = args.getIntList("--batch", {1, 64, 256}, 1);
   std::vector<int64_t> threadCounts = args.getIntList("--threads", {1}, 1);

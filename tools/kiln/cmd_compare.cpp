@@ -19,35 +19,6 @@ namespace kiln::cli {
 
 namespace {
 
-ArgParser makeParser() {
-  ArgParser p("kiln compare", "MODEL.onnx [--data fashion-mnist|DIR | --inputs FILE --labels FILE] [options]",
-              "Runs three variants on the same data -- folded (pass pipeline with BN folding),\n"
-              "unfolded (--no-fold-bn pipeline), both on --target, and the fp64 reference\n"
-              "(the imported graph evaluated in float64) -- and reports accuracy, top-1\n"
-              "agreement, max logit deviation from fp64 and timings.");
-  p.positional("MODEL.onnx", "the ONNX model (a single float32 input)")
-      .option("--data", "fashion-mnist|DIR",
-              std::string("Fashion-MNIST test split from 'fashion-mnist' (default) =\n") +
-                  kFashionMnistDir + ", or from a folder DIR holding\n" +
-                  "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")
-      .option("--inputs", "FILE.npz|FILE.npy",
-              "inputs from an array instead (npz: the member named like the model\n"
-              "input, or 'input'; a 'labels' member is used as labels)")
-      .option("--labels", "FILE.npy", "labels for --inputs (integer array)")
-      .option("--limit", "N", "use at most N images (default: all)")
-      .option("--batch", "B", "images per run (default 100; a fixed model batch wins)")
-      .option("--atol", "A", "absolute tolerance (default 1e-4)")
-      .option("--rtol", "R", "tolerance relative to max |fp64 logit| of a batch (default 1e-4)")
-      .option("--target", "NAME", targetHelp())
-      .option("--threads", "N", "threads for the cpu target (default 1)")
-      .flag("--json", "print one JSON object instead of text");
-  p.epilog(
-      "Progress goes to stderr. Max relative deviation = max |y - y64| / max |y64| per batch.\n"
-      "exit codes: 0 success, 1 error (bad model or data), 2 usage error,\n"
-      "3 folded or unfolded max |y - y64| > atol + rtol * max |y64| in some batch");
-  return p;
-}
-
 /// Reshapes [N, ...] images to the model input's rank when the per-image sizes agree
 /// ([N,1,28,28] -> [N,784] for an MLP).
 void fitToInput(Tensor& images, const Value& input, const std::string& source) {
@@ -173,13 +144,36 @@ Dataset loadData(const ParsedArgs& args, const Graph& g) {
 
 }  // namespace
 
-int runCompare(const Args& argv) {
-  ArgParser parser = makeParser();
-  ParsedArgs args = parser.parse(argv);
-  if (args.helpRequested) {
-    std::cout << parser.usage();
-    return kExitOk;
-  }
+ArgParser compareParser() {
+  ArgParser p("kiln compare", "MODEL.onnx [--data fashion-mnist|DIR | --inputs FILE --labels FILE] [options]",
+              "Runs three variants on the same data -- folded (pass pipeline with BN folding),\n"
+              "unfolded (--no-fold-bn pipeline), both on --target, and the fp64 reference\n"
+              "(the imported graph evaluated in float64) -- and reports accuracy, top-1\n"
+              "agreement, max logit deviation from fp64 and timings.");
+  p.positional("MODEL.onnx", "the ONNX model (a single float32 input)")
+      .option("--data", "fashion-mnist|DIR",
+              std::string("Fashion-MNIST test split from 'fashion-mnist' (default) =\n") +
+                  kFashionMnistDir + ", or from a folder DIR holding\n" +
+                  "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]")
+      .option("--inputs", "FILE.npz|FILE.npy",
+              "inputs from an array instead (npz: the member named like the model\n"
+              "input, or 'input'; a 'labels' member is used as labels)")
+      .option("--labels", "FILE.npy", "labels for --inputs (integer array)")
+      .option("--limit", "N", "use at most N images (default: all)")
+      .option("--batch", "B", "images per run (default 100; a fixed model batch wins)")
+      .option("--atol", "A", "absolute tolerance (default 1e-4)")
+      .option("--rtol", "R", "tolerance relative to max |fp64 logit| of a batch (default 1e-4)")
+      .option("--target", "NAME", targetHelp())
+      .option("--threads", "N", "threads for the cpu target (default 1)")
+      .flag("--json", "print one JSON object instead of text");
+  p.epilog(
+      "Progress goes to stderr. Max relative deviation = max |y - y64| / max |y64| per batch.\n"
+      "exit codes: 0 success, 1 error (bad model or data), 2 usage error,\n"
+      "3 folded or unfolded max |y - y64| > atol + rtol * max |y64| in some batch");
+  return p;
+}
+
+int runCompare(const ParsedArgs& args) {
   Settings cfg;
   cfg.model = args.positionals[0];
   const TargetInfo& target = findTarget(args.get("--target", defaultTargetName()));

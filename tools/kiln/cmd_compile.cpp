@@ -37,43 +37,6 @@ std::string emitHelp() {
   return text;
 }
 
-ArgParser makeParser() {
-  ArgParser p("kiln compile", "MODEL.onnx -o OUT [--emit so|obj|llvm|asm|onnx] [-O0..-O3] [options]",
-              "Runs the pass pipeline (BatchNorm folding, ...) and writes the result: machine\n"
-              "code from the LLVM CPU backend, or the rewritten ONNX model. Prints how long it\n"
-              "took.");
-  p.positional("MODEL.onnx", "the ONNX model")
-      .option("--output", "FILE", "the output file (never the input model)", false, "-o")
-      .option("--emit", "KIND", emitHelp())
-      .option("--opt-level", "N",
-              "LLVM optimisation level 0..3 (default 3); -O0, -O1, -O2, -O3 are\n"
-              "short for it")
-      .option("--mcpu", "CPU", "LLVM CPU to generate code for (default native = this machine),\n"
-                               "e.g. x86-64, haswell, skylake-avx512")
-      .option("--mattr", "FEATURES", "extra LLVM target features, e.g. +avx2,+fma");
-  addPassFlags(p);
-  p.epilog("exit codes: 0 success, 1 error (bad model, unsupported op, unwritable output),\n"
-           "2 usage error");
-  return p;
-}
-
-/// Rewrites -O0..-O3 as --opt-level=N; any other -O... is a usage error.
-Args expandOptLevel(const Args& argv) {
-  Args out;
-  bool positionalsOnly = false;
-  for (const std::string& a : argv) {
-    if (a == "--") positionalsOnly = true;
-    if (positionalsOnly || a.rfind("-O", 0) != 0) {
-      out.push_back(a);
-      continue;
-    }
-    if (a.size() != 3 || a[2] < '0' || a[2] > '3')
-      throw UsageError("unknown optimisation level '" + a + "' (use -O0, -O1, -O2 or -O3)");
-    out.push_back("--opt-level=" + a.substr(2));
-  }
-  return out;
-}
-
 const EmitInfo& chooseEmit(const ParsedArgs& args, const std::string& outPath) {
   if (args.has("--emit")) {
     const std::string kind = args.get("--emit");
@@ -113,13 +76,44 @@ void emitWithCpuBackend(const Graph& g, const EmitInfo& emit, const ParsedArgs& 
 
 }  // namespace
 
-int runCompile(const Args& argv) {
-  ArgParser parser = makeParser();
-  ParsedArgs args = parser.parse(expandOptLevel(argv));
-  if (args.helpRequested) {
-    std::cout << parser.usage();
-    return kExitOk;
+// Rewrites -O0..-O3 as --opt-level=N; any other -O... is a usage error.
+Args expandOptLevel(const Args& argv) {
+  Args out;
+  bool positionalsOnly = false;
+  for (const std::string& a : argv) {
+    if (a == "--") positionalsOnly = true;
+    if (positionalsOnly || a.rfind("-O", 0) != 0) {
+      out.push_back(a);
+      continue;
+    }
+    if (a.size() != 3 || a[2] < '0' || a[2] > '3')
+      throw UsageError("unknown optimisation level '" + a + "' (use -O0, -O1, -O2 or -O3)");
+    out.push_back("--opt-level=" + a.substr(2));
   }
+  return out;
+}
+
+ArgParser compileParser() {
+  ArgParser p("kiln compile", "MODEL.onnx -o OUT [--emit so|obj|llvm|asm|onnx] [-O0..-O3] [options]",
+              "Runs the pass pipeline (BatchNorm folding, ...) and writes the result: machine\n"
+              "code from the LLVM CPU backend, or the rewritten ONNX model. Prints how long it\n"
+              "took.");
+  p.positional("MODEL.onnx", "the ONNX model")
+      .option("--output", "FILE", "the output file (never the input model)", false, "-o")
+      .option("--emit", "KIND", emitHelp())
+      .option("--opt-level", "N",
+              "LLVM optimisation level 0..3 (default 3); -O0, -O1, -O2, -O3 are\n"
+              "short for it")
+      .option("--mcpu", "CPU", "LLVM CPU to generate code for (default native = this machine),\n"
+                               "e.g. x86-64, haswell, skylake-avx512")
+      .option("--mattr", "FEATURES", "extra LLVM target features, e.g. +avx2,+fma");
+  addPassFlags(p);
+  p.epilog("exit codes: 0 success, 1 error (bad model, unsupported op, unwritable output),\n"
+           "2 usage error");
+  return p;
+}
+
+int runCompile(const ParsedArgs& args) {
   Stopwatch clock;
   const std::string modelPath = args.positionals[0];
   const std::string outPath = args.get("--output");

@@ -14,20 +14,6 @@ namespace kiln::cli {
 
 namespace {
 
-ArgParser makeParser() {
-  ArgParser p("kiln inspect", "MODEL.onnx [options]",
-              "Prints the model's inputs and outputs, op counts and parameter counts before\n"
-              "and after the pass pipeline, and the node table after it.");
-  p.positional("MODEL.onnx", "the ONNX model")
-      .flag("--explain", "also print what happened to every BatchNorm, and the pass log")
-      .option("--dot-before", "FILE.dot", "write the imported graph as Graphviz")
-      .option("--dot-after", "FILE.dot", "write the graph after the passes as Graphviz")
-      .flag("--json", "print one JSON object instead of text");
-  addPassFlags(p);
-  p.epilog("exit codes: 0 success, 1 error, 2 usage error");
-  return p;
-}
-
 void printValues(const char* title, const std::vector<Value*>& values) {
   std::cout << title << ":\n";
   for (const Value* v : values) std::cout << "  " << v->name << "  " << typeText(*v) << "\n";
@@ -111,13 +97,21 @@ void printJson(const std::string& modelPath, const Graph& before, const Optimise
 
 }  // namespace
 
-int runInspect(const Args& argv) {
-  ArgParser parser = makeParser();
-  ParsedArgs args = parser.parse(argv);
-  if (args.helpRequested) {
-    std::cout << parser.usage();
-    return kExitOk;
-  }
+ArgParser inspectParser() {
+  ArgParser p("kiln inspect", "MODEL.onnx [options]",
+              "Prints the model's inputs and outputs, op counts and parameter counts before\n"
+              "and after the pass pipeline, and the node table after it.");
+  p.positional("MODEL.onnx", "the ONNX model")
+      .flag("--explain", "also print what happened to every BatchNorm, and the pass log")
+      .option("--dot-before", "FILE.dot", "write the imported graph as Graphviz")
+      .option("--dot-after", "FILE.dot", "write the graph after the passes as Graphviz")
+      .flag("--json", "print one JSON object instead of text");
+  addPassFlags(p);
+  p.epilog("exit codes: 0 success, 1 error, 2 usage error");
+  return p;
+}
+
+int runInspect(const ParsedArgs& args) {
   const std::string modelPath = args.positionals[0];
   for (const char* flag : {"--dot-before", "--dot-after"})
     if (args.has(flag)) {

@@ -13,32 +13,6 @@ namespace kiln::cli {
 
 namespace {
 
-ArgParser makeParser() {
-  ArgParser p("kiln run", "MODEL --input FILE... [--output FILE.npy|FILE.npz] [options]",
-              "Runs a model on the given inputs and prints the output names, shapes and the\n"
-              "run time. MODEL is an ONNX model (run after the pass pipeline on --target) or a\n"
-              "shared library written by 'kiln compile -o X.so' (run by the kiln runtime\n"
-              "library; names, dtypes and shapes come from the artifact). The kind is told\n"
-              "from the file's content, not its name.");
-  p.positional("MODEL", "MODEL.onnx or an artifact MODEL.so")
-      .option("--input", "FILE",
-              "FILE.npy (the model's single input), NAME=FILE.npy, or FILE.npz\n"
-              "(members bound to the inputs of the same name)",
-              /*repeatable=*/true, "-i")
-      .option("--output", "FILE",
-              "write the outputs: FILE.npy for a single-output model, FILE.npz for\n"
-              "all outputs by name (written only on success)",
-              false, "-o")
-      .option("--target", "NAME", targetHelp() + "\n(ONNX models only)")
-      .option("--threads", "N", "threads for the cpu target and artifacts (default 1)");
-  addPassFlags(p);
-  p.epilog("The pass flags and --target apply to ONNX models; an artifact was optimised when\n"
-           "it was compiled.\n"
-           "exit codes: 0 success, 1 error (bad model, input or output file, wrong input\n"
-           "shape or dtype), 2 usage error");
-  return p;
-}
-
 /// The model ready to run: an artifact as it is, an ONNX model optimised and prepared.
 /// Sets `runsOn` to what runs it, and `threads` to 1 for a target without threads.
 std::unique_ptr<PreparedModel> prepareModel(const std::string& path, const ParsedArgs& args,
@@ -70,13 +44,33 @@ std::string describeSources(const std::map<std::string, std::string>& sources) {
 
 }  // namespace
 
-int runRun(const Args& argv) {
-  ArgParser parser = makeParser();
-  ParsedArgs args = parser.parse(argv);
-  if (args.helpRequested) {
-    std::cout << parser.usage();
-    return kExitOk;
-  }
+ArgParser runParser() {
+  ArgParser p("kiln run", "MODEL --input FILE... [--output FILE.npy|FILE.npz] [options]",
+              "Runs a model on the given inputs and prints the output names, shapes and the\n"
+              "run time. MODEL is an ONNX model (run after the pass pipeline on --target) or a\n"
+              "shared library written by 'kiln compile -o X.so' (run by the kiln runtime\n"
+              "library; names, dtypes and shapes come from the artifact). The kind is told\n"
+              "from the file's content, not its name.");
+  p.positional("MODEL", "MODEL.onnx or an artifact MODEL.so")
+      .option("--input", "FILE",
+              "FILE.npy (the model's single input), NAME=FILE.npy, or FILE.npz\n"
+              "(members bound to the inputs of the same name)",
+              /*repeatable=*/true, "-i")
+      .option("--output", "FILE",
+              "write the outputs: FILE.npy for a single-output model, FILE.npz for\n"
+              "all outputs by name (written only on success)",
+              false, "-o")
+      .option("--target", "NAME", targetHelp() + "\n(ONNX models only)")
+      .option("--threads", "N", "threads for the cpu target and artifacts (default 1)");
+  addPassFlags(p);
+  p.epilog("The pass flags and --target apply to ONNX models; an artifact was optimised when\n"
+           "it was compiled.\n"
+           "exit codes: 0 success, 1 error (bad model, input or output file, wrong input\n"
+           "shape or dtype), 2 usage error");
+  return p;
+}
+
+int runRun(const ParsedArgs& args) {
   const std::string modelPath = args.positionals[0];
   if (args.has("--target")) findTarget(args.get("--target"));  // usage errors first
   int threads = static_cast<int>(args.getInt("--threads", 1, 1));

@@ -1,18 +1,26 @@
 #pragma once
-/// The kiln subcommands. Each takes the arguments after its name and returns the exit code;
-/// user errors are thrown (kiln::Error -> exit 1, UsageError -> exit 2) and reported by main.
+/// The kiln subcommands. Each has a parser for its options (which also renders its --help)
+/// and a run function taking the parsed arguments and returning the exit code; user errors
+/// are thrown (kiln::Error -> exit 1, UsageError -> exit 2) and reported by main.
 #include <string>
 #include <vector>
 
+#include "args.h"
+
 namespace kiln::cli {
 
-using Args = std::vector<std::string>;
-
-int runInspect(const Args& args);
-int runRun(const Args& args);
-int runCompile(const Args& args);
-int runCompare(const Args& args);
-int runBench(const Args& args);
+ArgParser inspectParser();
+int runInspect(const ParsedArgs& args);
+ArgParser runParser();
+int runRun(const ParsedArgs& args);
+ArgParser compileParser();
+int runCompile(const ParsedArgs& args);
+/// `kiln compile` accepts -O0..-O3: rewritten to --opt-level=N before parsing.
+Args expandOptLevel(const Args& argv);
+ArgParser compareParser();
+int runCompare(const ParsedArgs& args);
+ArgParser benchParser();
+int runBench(const ParsedArgs& args);
 
 /// Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;

@@ -13,19 +13,38 @@ namespace {
 
 using kiln::cli::Args;
 
+namespace cli = kiln::cli;
+
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(const Args&);
+  cli::ArgParser (*parser)();
+  int (*run)(const cli::ParsedArgs&);
+  Args (*rewrite)(const Args&) = nullptr;  ///< applied to the arguments before parsing
 };
 
 const Command kCommands[] = {
-    {"inspect", "show inputs, outputs, ops and what the passes did", kiln::cli::runInspect},
-    {"run", "run a model (.onnx or compiled .so) on .npy/.npz inputs", kiln::cli::runRun},
-    {"compile", "compile to a shared library, object, LLVM IR, asm or ONNX", kiln::cli::runCompile},
-    {"compare", "folded vs unfolded vs fp64 reference on a data set", kiln::cli::runCompare},
-    {"bench", "time a model (.onnx or .so) per batch size and thread count", kiln::cli::runBench},
+    {"inspect", "show inputs, outputs, ops and what the passes did", cli::inspectParser,
+     cli::runInspect},
+    {"run", "run a model (.onnx or compiled .so) on .npy/.npz inputs", cli::runParser,
+     cli::runRun},
+    {"compile", "compile to a shared library, object, LLVM IR, asm or ONNX", cli::compileParser,
+     cli::runCompile, cli::expandOptLevel},
+    {"compare", "folded vs unfolded vs fp64 reference on a data set", cli::compareParser,
+     cli::runCompare},
+    {"bench", "time a model (.onnx or .so) per batch size and thread count", cli::benchParser,
+     cli::runBench},
 };
+
+int runCommand(const Command& c, const Args& argv) {
+  cli::ArgParser parser = c.parser();
+  cli::ParsedArgs args = parser.parse(c.rewrite ? c.rewrite(argv) : argv);
+  if (args.helpRequested) {
+    std::cout << parser.usage();
+    return cli::kExitOk;
+  }
+  return c.run(args);
+}
 
 void printUsage(std::FILE* to) {
   std::fprintf(to,
@@ -52,7 +71,7 @@ int dispatch(int argc, char** argv) {
     return kiln::cli::kExitOk;
   }
   for (const Command& c : kCommands)
-    if (name == c.name) return c.run(Args(argv + 2, argv + argc));
+    if (name == c.name) return runCommand(c, Args(argv + 2, argv + argc));
   throw kiln::cli::UsageError("unknown command '" + name + "' (see kiln --help)");
 }
 
