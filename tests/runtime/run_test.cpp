@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "runtime_test_util.h"
 
@@ -78,6 +80,23 @@ TEST_F(FakeModelTest, EveryThreadCountGivesTheSameResult) {
     ASSERT_EQ(kiln_run(model_, inputs, 2, outputs.data(), 3, &o), KILN_STATUS_OK) << kiln_last_error();
     // s accumulates per row inside the parallel body: a row done twice or skipped would differ.
     EXPECT_TRUE(matches(e, out.y.data(), out.s.data(), out.flat.data())) << "threads=" << t;
+  }
+}
+
+TEST_F(FakeModelTest, BackToBackAndSpacedRunsOnThePoolStayCorrect) {
+  // Pool workers poll for the next loop for a short while after each one and block after
+  // that: runs back to back hand their loops to polling workers, runs after a pause to
+  // blocked ones, and thread counts that change between runs mix both.
+  FakeInputs in(257, 3);
+  FakeExpected e(in);
+  for (int i = 0; i < 300; ++i) {
+    if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    FakeOutputs out(257);
+    kiln_tensor inputs[] = {in.xTensor(), in.kTensor()};
+    std::vector<kiln_tensor> outputs = out.tensors();
+    kiln_run_options o = threads(i % 7 == 6 ? 4 : 2);
+    ASSERT_EQ(kiln_run(model_, inputs, 2, outputs.data(), 3, &o), KILN_STATUS_OK) << kiln_last_error();
+    ASSERT_TRUE(matches(e, out.y.data(), out.s.data(), out.flat.data())) << "run " << i;
   }
 }
 
