@@ -78,7 +78,7 @@ fs::path resolveInside(const std::string& location, const std::string& baseDir,
 }  // namespace
 
 void readExternalData(const onnx::TensorProto& p, const std::string& label,
-                      const std::string& baseDir, uint64_t byteCount, std::vector<uint8_t>& out) {
+                      const std::string& baseDir, uint64_t byteCount, TensorBytes& out) {
   ExternalRef ref = parseRef(p, label);
   std::string what = label + ": external data path '" + ref.location + "'";
   if (baseDir.empty())

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kiln/ir/tensor.h"
+
 namespace kiln::fe {
 
 /// Reads `byteCount` bytes of external data for `proto` into `out`.
@@ -14,6 +16,6 @@ namespace kiln::fe {
 /// past the end of the file or a length that differs from `byteCount`. A missing or
 /// unreadable file is Io. Every message names `label` and the path.
 void readExternalData(const onnx::TensorProto& proto, const std::string& label,
-                      const std::string& baseDir, uint64_t byteCount, std::vector<uint8_t>& out);
+                      const std::string& baseDir, uint64_t byteCount, TensorBytes& out);
 
 }  // namespace kiln::fe

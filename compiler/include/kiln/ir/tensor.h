@@ -3,6 +3,7 @@
 #include <cassert>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,11 +34,26 @@ bool isStatic(const Shape& s);
 /// Product of dims (all must be known).
 int64_t numElements(const std::vector<int64_t>& dims);
 
+/// Allocator for 64-byte aligned storage: tensors can then be handed to generated code and
+/// to the runtime (which wants 64-byte aligned buffers) without a staging copy.
+template <typename T> struct AlignedAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+  AlignedAllocator() = default;
+  template <typename U> AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  void deallocate(T* p, size_t) { ::operator delete(p, kAlignment); }
+  template <typename U> bool operator==(const AlignedAllocator<U>&) const { return true; }
+};
+
+/// The bytes of a Tensor, 64-byte aligned.
+using TensorBytes = std::vector<uint8_t, AlignedAllocator<uint8_t>>;
+
 /// A dense, row-major host tensor that owns its bytes.
 struct Tensor {
   DType dtype = DType::F32;
   std::vector<int64_t> dims;
-  std::vector<uint8_t> bytes;
+  TensorBytes bytes;
 
   Tensor() = default;
   Tensor(DType t, std::vector<int64_t> d) : dtype(t), dims(std::move(d)) {
