@@ -83,6 +83,15 @@ kiln_status kiln_model_load(const char* path, kiln_model** out) {
   });
 }
 
+kiln_status kiln_model_from_artifact(const kiln_artifact_header* header, const char* display_name, kiln_model** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    if (!header) fail(KILN_STATUS_INVALID_ARGUMENT, "header is NULL");
+    if (!out) fail(KILN_STATUS_INVALID_ARGUMENT, "out is NULL");
+    *out = modelFromHeader(header, display_name ? display_name : "<in-memory artifact>", nullptr).release();
+  });
+}
+
 void kiln_model_free(kiln_model* model) { delete model; }
 
 const char* kiln_model_name(const kiln_model* model) { return model ? model->name.c_str() : ""; }

@@ -1,4 +1,5 @@
-// kiln_model_load: file checks, dlopen, entry point, magic and ABI version.
+// kiln_model_load: file checks, dlopen, entry point; then, shared with kiln_model_from_artifact,
+// magic, ABI version and descriptor checks.
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +55,11 @@ std::unique_ptr<kiln_model> loadModel(const char* path) {
   if (!entry) notArtifact(p, "it does not export " KILN_ARTIFACT_ENTRY_SYMBOL);
   const kiln_artifact_header* header = reinterpret_cast<kiln_artifact_get_fn>(entry)();
   if (!header) notArtifact(p, KILN_ARTIFACT_ENTRY_SYMBOL " returned NULL");
+  return modelFromHeader(header, p, std::move(library));
+}
+
+std::unique_ptr<kiln_model> modelFromHeader(const kiln_artifact_header* header, const std::string& p,
+                                            std::unique_ptr<LibraryHandle> library) {
   if (header->magic != KILN_ARTIFACT_MAGIC)
     notArtifact(p, "wrong magic " + hex(header->magic) + " (expected " + hex(KILN_ARTIFACT_MAGIC) + ")");
   if (header->abi_version != KILN_ARTIFACT_ABI_VERSION)

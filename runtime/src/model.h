@@ -39,8 +39,9 @@ class LibraryHandle {
 struct kiln_model {
   kiln_model(std::unique_ptr<kiln::rt::impl::LibraryHandle> library, const kiln_artifact_v1& descriptor);
 
-  std::unique_ptr<kiln::rt::impl::LibraryHandle> library;  ///< declared first: closed last
-  const kiln_artifact_v1& desc;                       ///< lives in the library image
+  std::unique_ptr<kiln::rt::impl::LibraryHandle> library;  ///< declared first: closed last; NULL when
+                                                           ///< the caller keeps the code (kiln_model_from_artifact)
+  const kiln_artifact_v1& desc;                       ///< lives in the library image (or the caller's code)
   std::string name;
   std::vector<std::string> symbols;
   std::vector<kiln::rt::impl::TensorSig> inputs;
@@ -54,6 +55,12 @@ namespace kiln::rt::impl {
 /// Opens, checks and unpacks the artifact at `path`; throws Failure with IO_ERROR,
 /// NOT_AN_ARTIFACT or ABI_MISMATCH.
 std::unique_ptr<kiln_model> loadModel(const char* path);
+
+/// Checks magic, ABI version and descriptor behind `header` (non-NULL) and unpacks it into a
+/// model that owns `library` (may be NULL: the caller keeps the code alive). `path` is the name
+/// messages use. Throws Failure with NOT_AN_ARTIFACT or ABI_MISMATCH.
+std::unique_ptr<kiln_model> modelFromHeader(const kiln_artifact_header* header, const std::string& path,
+                                            std::unique_ptr<LibraryHandle> library);
 
 /// Throws Failure(NOT_AN_ARTIFACT) naming `path` and the first malformed field of `desc`.
 void checkDescriptor(const kiln_artifact_v1& desc, const std::string& path);

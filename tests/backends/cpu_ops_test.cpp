@@ -9,6 +9,7 @@
 #include "kiln/backends/cpu/cpu_backend.h"
 #include "kiln/eval/evaluator.h"
 #include "kiln/ir/shape_inference.h"
+#include "kiln/support/error.h"
 
 namespace kiln::test {
 namespace {
@@ -293,6 +294,34 @@ TEST_P(CpuOps, MatchesFloat64Reference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, CpuOps, testing::ValuesIn(cases()), caseName);
+
+// The JIT runs through the runtime library: wrong inputs come back as Error(InvalidInput) with
+// the runtime's message naming the input.
+TEST(CpuBackend, JitWrongInputsAreInvalidInputNamingTheInput) {
+  GraphBuilder b;
+  Value* x = b.input("x", dims({N, 3}));
+  b.output(b.op(OpKind::Relu, "relu", {x}, defaultAttrs(OpKind::Relu)));
+  inferShapes(b.g);
+  auto model = cpu::compileCpuJit(b.g, cpu::CpuOptions{});
+  auto failure = [&](const TensorMap& in) -> std::string {
+    try {
+      model->run(in, 2);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "no exception";
+    return "";
+  };
+  EXPECT_EQ(failure({{"x", Tensor(DType::F32, {2, 4})}}),
+            "input 'x': expected float32 [N,3] (N=any), got float32 [2,4]");
+  EXPECT_EQ(failure({{"x", Tensor(DType::F64, {2, 3})}}),
+            "input 'x': expected float32 [N,3] (N=any), got float64 [2,3]");
+  EXPECT_EQ(failure({}), "missing input 'x'");
+  EXPECT_EQ(failure({{"x", Tensor(DType::F32, {2, 3})}, {"y", Tensor(DType::F32, {1})}}), "unknown input 'y'");
+  TensorMap ok = model->run({{"x", Tensor::fromFloats({-1, 2, -3, 4, -5, 6}, {2, 3})}}, 2);
+  EXPECT_EQ(ok.at(b.g.outputs[0]->name).toDoubles(), (std::vector<double>{0, 2, 0, 4, 0, 6}));
+}
 
 TEST(CpuBackend, SupportsEveryOp) {
   for (int k = 0; k < kNumOps; ++k) EXPECT_TRUE(cpu::cpuSupports(static_cast<OpKind>(k)));

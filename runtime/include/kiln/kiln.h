@@ -124,6 +124,24 @@ typedef struct kiln_model kiln_model;
  */
 KILN_API kiln_status kiln_model_load(const char* path, kiln_model** out);
 
+/**
+ * Makes a model from an artifact descriptor that is already in memory, e.g. one
+ * a JIT compiled, or one obtained by calling kiln_artifact_get of a library the
+ * caller opened. `header` (borrowed; declared in kiln_artifact.h) is what
+ * kiln_artifact_get returned; the caller keeps the code and data behind it
+ * (descriptor, strings, dims, plan and run functions) alive and unchanged
+ * until kiln_model_free, which releases nothing of it (no dlclose). `display_name` (borrowed, copied; NULL for a
+ * default) names the artifact in messages where a file loader names the path.
+ * The header is checked as kiln_model_load checks a file's, with the same
+ * statuses and messages: KILN_STATUS_NOT_AN_ARTIFACT for wrong magic or a
+ * malformed descriptor, KILN_STATUS_ABI_MISMATCH for another ABI version;
+ * KILN_STATUS_INVALID_ARGUMENT for NULL header or out. On success stores a new
+ * model in *out (released with kiln_model_free); on failure stores NULL there.
+ */
+struct kiln_artifact_header; /* defined in kiln_artifact.h */
+KILN_API kiln_status kiln_model_from_artifact(const struct kiln_artifact_header* header, const char* display_name,
+                                              kiln_model** out);
+
 /** Unloads a model. NULL is a no-op. No call on the model may be running or follow. */
 KILN_API void kiln_model_free(kiln_model* model);
 

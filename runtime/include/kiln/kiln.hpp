@@ -122,6 +122,15 @@ class Model {
     return Model(raw);
   }
 
+  /// Wraps an artifact already in memory (kiln_model_from_artifact): the caller keeps the code
+  /// and data behind `header` alive until this Model (and every Model moved from it) is gone.
+  /// Throws Error (NOT_AN_ARTIFACT, ABI_MISMATCH, INVALID_ARGUMENT).
+  static Model fromArtifact(const struct kiln_artifact_header* header, const std::string& displayName) {
+    kiln_model* raw = nullptr;
+    check(kiln_model_from_artifact(header, displayName.c_str(), &raw));
+    return Model(raw);
+  }
+
   /// The C handle (still owned by this object).
   kiln_model* get() const noexcept { return model_.get(); }
   std::string name() const { return kiln_model_name(get()); }
