@@ -1,6 +1,9 @@
 #include "eval_window.h"
 
 #include <algorithm>
+#include <tuple>
+
+#include "kiln/ir/window.h"
 
 namespace kiln::eval {
 
@@ -73,27 +76,22 @@ Window resolveWindow(const KernelCall& c, const std::vector<int64_t>& inSpatial,
   w.padEnd.assign(a.pads.begin() + rank, a.pads.end());
   w.out.resize(rank);
   for (size_t i = 0; i < rank; ++i) {
-    const int64_t span = (a.kernel[i] - 1) * a.dilations[i] + 1;  // dilated kernel extent
     const int64_t s = a.strides[i];
     if (a.autoPad == AutoPad::SameUpper || a.autoPad == AutoPad::SameLower) {
-      // out = ceil(in / stride); the padding needed is split, the odd cell going to the end
-      // (SAME_UPPER) or the beginning (SAME_LOWER).
+      // out = ceil(in / stride); samePads splits the padding that needs.
       w.out[i] = (inSpatial[i] + s - 1) / s;
-      const int64_t total = std::max<int64_t>(0, (w.out[i] - 1) * s + span - inSpatial[i]);
-      const int64_t small = total / 2;
-      w.padBegin[i] = a.autoPad == AutoPad::SameUpper ? small : total - small;
-      w.padEnd[i] = total - w.padBegin[i];
+      std::tie(w.padBegin[i], w.padEnd[i]) = samePads(inSpatial[i], a.kernel[i], s,
+                                                      a.dilations[i], a.autoPad == AutoPad::SameUpper);
       continue;
     }
     if (a.autoPad == AutoPad::Valid) w.padBegin[i] = w.padEnd[i] = 0;
     if (w.padBegin[i] < 0 || w.padEnd[i] < 0) c.fail("pads " + listStr(a.pads) + " must be >= 0");
-    const int64_t room = inSpatial[i] + w.padBegin[i] + w.padEnd[i] - span;
-    if (room < 0)
+    const std::optional<int64_t> out = windowOutputExtent(
+        inSpatial[i], w.padBegin[i], w.padEnd[i], a.kernel[i], s, a.dilations[i], a.ceilMode);
+    if (!out)
       c.fail("input spatial shape " + listStr(inSpatial) + " (with pads " + listStr(a.pads) +
              ") is smaller than the dilated kernel " + listStr(a.kernel));
-    w.out[i] = (a.ceilMode ? (room + s - 1) / s : room / s) + 1;
-    // ceil_mode: a last window starting inside the end padding is dropped.
-    if (a.ceilMode && (w.out[i] - 1) * s >= inSpatial[i] + w.padBegin[i]) --w.out[i];
+    w.out[i] = *out;
   }
   return w;
 }

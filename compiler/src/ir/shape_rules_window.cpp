@@ -1,12 +1,7 @@
-// Sliding-window arithmetic shared by Conv and the pools.
-//
-// Per spatial axis with input extent `in`, kernel k, stride s, dilation d and pads (b, e):
-//   effective kernel  ek  = d * (k - 1) + 1
-//   output            out = floor((in + b + e - ek) / s) + 1        (ceil with ceil_mode,
-//                     dropping a last window that would start in the end padding)
-// auto_pad SAME_* picks out = ceil(in / s) and total = max(0, (out - 1) * s + ek - in) split
-// as b = total / 2 (SAME_UPPER, extra at the end) or e = total / 2 (SAME_LOWER). With s = 1
-// total is ek - 1 whatever `in` is, so pads resolve even for a symbolic extent.
+// Sliding-window shape rules shared by Conv and the pools; the per-axis arithmetic is in
+// kiln/ir/window.h. With stride 1 SAME padding totals ek - 1 whatever `in` is, so pads
+// resolve even for a symbolic extent.
+#include "kiln/ir/window.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -25,8 +20,6 @@ void fillDefault(RuleContext& ctx, std::vector<int64_t>& v, size_t n, int64_t df
                std::to_string(minValue));
 }
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 }  // namespace
 
 template <typename A> void normalizeWindow(RuleContext& ctx, A& a, size_t k) {
@@ -43,7 +36,7 @@ Shape windowOutput(RuleContext& ctx, A& a, const Shape& in, bool ceilMode) {
   bool allResolved = true;
   for (size_t i = 0; i < k; ++i) {
     int64_t s = a.strides[i];
-    int64_t ek = a.dilations[i] * (a.kernelShape[i] - 1) + 1;
+    int64_t ek = dilatedKernelExtent(a.kernelShape[i], a.dilations[i]);
     const Dim& x = in[i];
     if (a.autoPad == AutoPad::Valid) {
       a.pads[i] = a.pads[i + k] = 0;
@@ -53,26 +46,24 @@ Shape windowOutput(RuleContext& ctx, A& a, const Shape& in, bool ceilMode) {
         allResolved = false;
         continue;
       }
-      int64_t total = x.isKnown() ? std::max<int64_t>(0, (ceilDiv(x.value, s) - 1) * s + ek - x.value)
-                                  : ek - 1;
-      int64_t small = total / 2;
       bool upper = a.autoPad == AutoPad::SameUpper;
-      a.pads[i] = upper ? small : total - small;
-      a.pads[i + k] = upper ? total - small : small;
+      auto [b, e] = x.isKnown() ? samePads(x.value, a.kernelShape[i], s, a.dilations[i], upper)
+                                : samePads(1, a.kernelShape[i], 1, a.dilations[i], upper);
+      a.pads[i] = b;
+      a.pads[i + k] = e;
     }
     int64_t padded = a.pads[i] + a.pads[i + k];
     if (!x.isKnown()) {
       out[i] = (s == 1 && padded == ek - 1) ? x : Dim{};
       continue;
     }
-    int64_t span = x.value + padded - ek;
-    if (span < 0)
+    std::optional<int64_t> n = windowOutputExtent(x.value, a.pads[i], a.pads[i + k],
+                                                  a.kernelShape[i], s, a.dilations[i], ceilMode);
+    if (!n)
       ctx.fail("kernel extent " + std::to_string(ek) + " on spatial axis " + std::to_string(i) +
                " exceeds the padded input extent " + std::to_string(x.value + padded) + " of " +
                ctx.describeInput(0));
-    int64_t n = (ceilMode ? ceilDiv(span, s) : span / s) + 1;
-    if (ceilMode && (n - 1) * s >= x.value + a.pads[i]) --n;
-    out[i] = Dim::known(n);
+    out[i] = Dim::known(*n);
   }
   if (allResolved) a.autoPad = AutoPad::NotSet;
   return out;

@@ -1,5 +1,7 @@
 #include "plan/lower_window.h"
 
+#include "kiln/ir/window.h"
+
 namespace kiln::cpu {
 
 std::vector<WindowAxis> windowAxes(LowerCtx& c, const std::vector<int64_t>& kernel,
@@ -21,12 +23,10 @@ std::vector<WindowAxis> windowAxes(LowerCtx& c, const std::vector<int64_t>& kern
     a.padBegin = pads[i];
     a.padEnd = pads[r + i];
     if (transposed) continue;
-    const int64_t span = (a.kernel - 1) * a.dilation + 1;
-    const int64_t room = a.in + a.padBegin + a.padEnd - span;
-    if (room < 0) c.unsupported("input is smaller than the kernel");
-    a.out = (ceilMode ? (room + a.stride - 1) / a.stride : room / a.stride) + 1;
-    // ceil_mode: a last window starting inside the end padding is dropped.
-    if (ceilMode && (a.out - 1) * a.stride >= a.in + a.padBegin) --a.out;
+    const std::optional<int64_t> out = windowOutputExtent(a.in, a.padBegin, a.padEnd, a.kernel,
+                                                          a.stride, a.dilation, ceilMode);
+    if (!out) c.unsupported("input is smaller than the kernel");
+    a.out = *out;
   }
   return axes;
 }
