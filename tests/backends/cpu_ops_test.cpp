@@ -323,6 +323,44 @@ TEST(CpuBackend, JitWrongInputsAreInvalidInputNamingTheInput) {
   EXPECT_EQ(ok.at(b.g.outputs[0]->name).toDoubles(), (std::vector<double>{0, 2, 0, 4, 0, 6}));
 }
 
+// Gather indices that arrive at run time (an input, or computed from one) are checked before
+// the kernel: out of [-n, n-1] is an InvalidInput error naming the node and the input, never a
+// clamped or out-of-bounds read. In-range ones (negative included) match the fp64 evaluator.
+TEST(CpuBackend, GatherRunTimeIndicesAreRangeChecked) {
+  for (DType it : {DType::I64, DType::I32}) {
+    for (bool computed : {false, true}) {
+      GraphBuilder b;
+      Value* x = b.input("x", dims({5, 3}));
+      Value* i = b.input("i", dims({sym("K")}), it);
+      if (computed) i = b.op(OpKind::Neg, "neg", {i});
+      b.output(b.op(OpKind::Relu, "relu", {b.op(OpKind::Gather, "g", {x, i}, AxisAttrs{0})}, defaultAttrs(OpKind::Relu)));
+      inferShapes(b.g);
+      auto model = cpu::compileCpuJit(b.g, cpu::CpuOptions{});
+      const Tensor xv = randomTensor({5, 3}, 5);
+      const std::string what = std::string(dtypeName(it)) + (computed ? " computed" : " input");
+      auto indices = [&](std::vector<int64_t> v) {
+        if (computed) for (int64_t& e : v) e = -e;
+        return Tensor::fromInts(v, {static_cast<int64_t>(v.size())}, it);
+      };
+      const TensorMap good{{"x", xv}, {"i", indices({4, -5, 0, -1, 2})}};
+      expectClose(model->run(good, 2).at(b.g.outputs[0]->name),
+                  evaluate(b.g, good, Precision::F64).at(b.g.outputs[0]->name), 1e-6, what);
+      for (int64_t bad : {5, -6, 1000000}) {
+        try {
+          model->run({{"x", xv}, {"i", indices({0, bad, 1})}}, 1);
+          ADD_FAILURE() << what << ": index " << bad << " accepted";
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
+          const std::string m = e.what();
+          EXPECT_NE(m.find("'g'"), std::string::npos) << m;
+          EXPECT_NE(m.find(computed ? "input 'neg" : "input 'i'"), std::string::npos) << m;
+          EXPECT_NE(m.find("out of range [-n, n-1] for n = 5"), std::string::npos) << m;
+        }
+      }
+    }
+  }
+}
+
 TEST(CpuBackend, SupportsEveryOp) {
   for (int k = 0; k < kNumOps; ++k) EXPECT_TRUE(cpu::cpuSupports(static_cast<OpKind>(k)));
 }

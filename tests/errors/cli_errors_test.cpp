@@ -224,6 +224,17 @@ TEST_F(CliErrors, CompileBadOptimisationLevelIsAUsageError) {
   expectFailure({"bench", model, "--batch", "1,x"}, 2, {"--batch", "1,x"});
 }
 
+// LLVM itself only warns about an unknown CPU and then aborts; kiln checks first.
+TEST_F(CliErrors, CompileUnknownCpuOrFeatureIsAClearError) {
+  if (!kilnHasCpuBackend()) GTEST_SKIP() << "kiln built without the LLVM CPU backend";
+  const std::string out = dir.file("cpu.so");
+  expectFailure({"compile", model, "--mcpu", "bogus", "-o", out}, 1, {"unknown --mcpu 'bogus'"});
+  expectFailure({"compile", model, "--mcpu", "i386", "-o", out}, 1, {"'i386'", "64-bit"});
+  expectFailure({"compile", model, "--mattr", "+bogus", "-o", out}, 1, {"'+bogus'"});
+  expectFailure({"compile", model, "--mattr", "avx2", "-o", out}, 1, {"'avx2'", "+name"});
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(CliErrors, CompileToAnUnwritablePathLeavesNothingBehind) {
   if (!kilnHasCpuBackend()) GTEST_SKIP() << "kiln built without the LLVM CPU backend";
   // A folder where no file can be created, even by root: the temp file fails, no output.

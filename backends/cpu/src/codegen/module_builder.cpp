@@ -15,6 +15,13 @@ namespace kiln::cpu {
 
 namespace {
 
+// Alignment the generated code assumes of input and output pointers: every access to them is
+// element-aligned (scalar loads/stores, loops the vectoriser widens with align 4, masked loads
+// with align 4), so an 8-byte-aligned caller buffer (any float32/int64 array from malloc or
+// numpy) is used in place. Requiring 64 here made the runtime copy such buffers on every run.
+// Weights and the runtime's workspace stay 64-byte aligned.
+constexpr uint32_t kIoAlignment = 8;
+
 using llvm::Constant;
 using llvm::Value;
 
@@ -161,10 +168,50 @@ class Builder {
     auto* bodyTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_}, false);
     auto* pfTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_, ptr_, ptr_}, false);
     (void)bodyTy;
-    for (const KernelFunction& k : kernels_)
-      b.CreateCall(pfTy, pf, {pctx, ex.emit(k.iterations), b.getInt64(k.grain), k.body, frame});
+    for (size_t k = 0; k < kernels_.size(); ++k) {
+      for (const RangeCheck& c : p_.kernels[k].checks) emitRangeCheck(b, ex, table, rc, ctxTy, c);
+      const KernelFunction& kf = kernels_[k];
+      b.CreateCall(pfTy, pf, {pctx, ex.emit(kf.iterations), b.getInt64(kf.grain), kf.body, frame});
+    }
     b.CreateRet(b.getInt32(KILN_STATUS_OK));
     return f;
+  }
+
+  // Serial loop over c.buf's elements; the first one outside [c.lo, c.hi] writes c.message
+  // into the run context's error buffer (truncated to its capacity) and returns
+  // KILN_STATUS_INVALID_INPUT from `run`.
+  void emitRangeCheck(llvm::IRBuilder<>& b, ExprEmitter& ex, Value* table, Value* rc,
+                      llvm::StructType* ctxTy, const RangeCheck& c) {
+    llvm::Function* f = b.GetInsertBlock()->getParent();
+    const Buffer& buf = p_.buffers[static_cast<size_t>(c.buf)];
+    llvm::Type* et = elementType(ctx_, buf.dtype);
+    Value* data = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, table, p_.root(c.buf)));
+    Value* n = ex.poly(product(buf.shape));
+    Value* lo = ex.poly(c.lo);
+    Value* hi = ex.poly(c.hi);
+    llvm::BasicBlock* pre = b.GetInsertBlock();
+    auto* head = llvm::BasicBlock::Create(ctx_, "check.head", f);
+    auto* body = llvm::BasicBlock::Create(ctx_, "check.body", f);
+    auto* fail = llvm::BasicBlock::Create(ctx_, "check.fail", f);
+    auto* done = llvm::BasicBlock::Create(ctx_, "check.done", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::PHINode* i = b.CreatePHI(i64_, 2);
+    i->addIncoming(b.getInt64(0), pre);
+    b.CreateCondBr(b.CreateICmpSLT(i, n), body, done);
+    b.SetInsertPoint(body);
+    Value* v = b.CreateSExtOrTrunc(b.CreateLoad(et, b.CreateInBoundsGEP(et, data, i)), i64_);
+    i->addIncoming(b.CreateAdd(i, b.getInt64(1)), body);
+    b.CreateCondBr(b.CreateOr(b.CreateICmpSLT(v, lo), b.CreateICmpSGT(v, hi)), fail, head);
+    b.SetInsertPoint(fail);
+    Value* err = b.CreateLoad(ptr_, b.CreateStructGEP(ctxTy, rc, 6));
+    Value* cap = b.CreateLoad(i64_, b.CreateStructGEP(ctxTy, rc, 7));
+    Value* len = b.CreateSelect(b.CreateICmpULT(b.getInt64(c.message.size()), cap), b.getInt64(c.message.size()),
+                                b.CreateSub(cap, b.getInt64(1)));
+    b.CreateMemCpy(err, llvm::MaybeAlign(1), str(c.message), llvm::MaybeAlign(1), len);
+    b.CreateStore(b.getInt8(0), b.CreateInBoundsGEP(b.getInt8Ty(), err, len));
+    b.CreateRet(b.getInt32(KILN_STATUS_INVALID_INPUT));
+    b.SetInsertPoint(done);
   }
 
   Constant* signature(const std::vector<Signature>& sigs, const char* what) {
@@ -193,7 +240,7 @@ class Builder {
     auto i32c = [&](int64_t v) { return llvm::ConstantInt::get(i32_, v); };
     Constant* desc = llvm::ConstantStruct::get(
         descTy, {llvm::ConstantStruct::get(headerTy, {i32c(KILN_ARTIFACT_MAGIC), i32c(KILN_ARTIFACT_ABI_VERSION)}),
-                 str(p_.name), str(producer), i32c(KILN_ARTIFACT_DEFAULT_ALIGNMENT),
+                 str(p_.name), str(producer), i32c(kIoAlignment),
                  i32c(static_cast<int64_t>(names.size())), symbolNames,
                  i32c(static_cast<int64_t>(p_.inputs.size())), signature(p_.inputs, "inputs"),
                  i32c(static_cast<int64_t>(p_.outputs.size())), signature(p_.outputs, "outputs"), plan, run});

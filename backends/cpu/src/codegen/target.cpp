@@ -6,6 +6,7 @@
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/PassManager.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <unistd.h>
 
 #include "kiln/support/error.h"
@@ -56,6 +58,33 @@ llvm::CodeGenOptLevel codegenLevel(int level) {
 }
 }  // namespace
 
+namespace {
+// LLVM only warns about an unknown CPU or feature and then aborts later (an x86-64 triple with
+// no 64-bit subtarget), so --mcpu and --mattr are checked against the target's tables first.
+void checkCpuAndFeatures(const llvm::Target& target, const std::string& triple, const std::string& cpu,
+                         const std::string& mattr) {
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target.createMCSubtargetInfo(triple, "", ""));
+  if (!sti) return;
+  if (!sti->isCPUStringValid(cpu))
+    throw Error(ErrorCode::Unsupported, "unknown --mcpu '" + cpu + "' for " + triple +
+                                                " (examples: native, x86-64-v3, x86-64-v4, znver4, skylake-avx512)");
+  std::unique_ptr<llvm::MCSubtargetInfo> chosen(target.createMCSubtargetInfo(triple, cpu, ""));
+  if (llvm::Triple(triple).getArch() == llvm::Triple::x86_64 && chosen && !chosen->checkFeatures("+64bit"))
+    throw Error(ErrorCode::Unsupported, "--mcpu '" + cpu + "' cannot run 64-bit code (" + triple + ")");
+  std::set<std::string> known;
+  for (const llvm::SubtargetFeatureKV& f : sti->getAllProcessorFeatures()) known.insert(f.Key);
+  for (size_t at = 0; at < mattr.size();) {
+    size_t end = mattr.find(',', at);
+    if (end == std::string::npos) end = mattr.size();
+    const std::string f = mattr.substr(at, end - at);
+    if (f.size() < 2 || (f[0] != '+' && f[0] != '-') || !known.count(f.substr(1)))
+      throw Error(ErrorCode::Unsupported, "unknown --mattr feature '" + f + "' for " + triple +
+                                                  " (write +name or -name, e.g. +avx2,-avx512f)");
+    at = end + 1;
+  }
+}
+}  // namespace
+
 std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuOptions& o) {
   initializeLLVM();
   const std::string triple = llvm::sys::getProcessTriple();
@@ -63,6 +92,7 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CpuOptions& o) {
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target) throw Error(ErrorCode::Unsupported, "CPU backend: no LLVM target for " + triple + ": " + err);
   auto [cpu, features] = cpuAndFeatures(o);
+  checkCpuAndFeatures(*target, triple, cpu, o.mattr);
   llvm::TargetOptions opts;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, opts, llvm::Reloc::PIC_, std::nullopt, codegenLevel(o.optLevel)));

@@ -78,6 +78,9 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
   Kernel& P = p.kernels[pi];
   Kernel& C = p.kernels[ci];
   if (pi >= ci || P.out != buf || !P.store.empty()) return false;
+  for (const Kernel& K : p.kernels)
+    for (const RangeCheck& rc : K.checks)
+      if (rc.buf == buf) return false;  // the check reads the materialised buffer
   const auto inValue = loadsOf(C.value, buf);
   const auto inBody = C.reduce ? loadsOf(C.reduce->body, buf) : std::vector<Expr>{};
 
@@ -88,6 +91,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
     C.value = replaceLoads(C.value, buf, inline_);
     if (C.reduce) C.reduce->body = replaceLoads(C.reduce->body, buf, inline_);
     C.name = P.name + "+" + C.name;
+    C.checks.insert(C.checks.begin(), P.checks.begin(), P.checks.end());
   } else {
     if (C.reduce || inValue.size() != 1 || !inBody.empty() || !isIdentity(inValue[0], C.domain.size()) ||
         C.domain != P.domain)
@@ -99,6 +103,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
     merged.value = replaceLoads(C.value, buf, [&](const Expr&) { return P.value; });
     merged.out = C.out;
     merged.store = C.store;
+    merged.checks.insert(merged.checks.end(), C.checks.begin(), C.checks.end());
     C = std::move(merged);
   }
   p.kernels.erase(p.kernels.begin() + pi);

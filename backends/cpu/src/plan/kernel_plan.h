@@ -50,6 +50,16 @@ struct Reduction {
 /// its register-blocked micro-kernel (codegen/gemm_emitter.h), else the generic loop nest.
 enum class KernelKind : uint8_t { Generic, Gemm };
 
+/// A check on data-dependent integers (Gather indices), run serially before its kernel: every
+/// element of integer buffer `buf` must lie in [lo, hi], else `run` stops with
+/// KILN_STATUS_INVALID_INPUT and `message` (ONNX makes out-of-range indices an error; clamping
+/// or reading past the tensor would return wrong numbers silently).
+struct RangeCheck {
+  int buf = -1;
+  Poly lo, hi;
+  std::string message;
+};
+
 struct Kernel {
   std::string name;           ///< node name + role, for IR names and messages
   KernelKind kind = KernelKind::Generic;
@@ -62,6 +72,8 @@ struct Kernel {
   /// where it holds, the guard of a `select(guard, x, 0)` reduction body holds for every
   /// reduction point (a Conv output position away from the padding), so emitters may drop it.
   Expr interior;
+  /// Run before the kernel; fusion keeps `buf` materialised and carries checks along.
+  std::vector<RangeCheck> checks;
 };
 
 /// One graph input/output as seen by the artifact signature.

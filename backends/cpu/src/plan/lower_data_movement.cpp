@@ -98,7 +98,8 @@ void lowerConcat(LowerCtx& c) {
 }
 
 // out = data[:axis] + indices.shape + data[axis+1:]; negative indices count from the end.
-// Out-of-range indices are clamped (the reference evaluator rejects them).
+// An index outside [-n, n-1] fails the run (a RangeCheck before the kernel), as in the
+// reference evaluator.
 void lowerGather(LowerCtx& c) {
   const std::vector<Poly> s = c.shape(0), is = c.shape(1);
   int64_t axis = c.node.as<AxisAttrs>().axis;
@@ -111,13 +112,17 @@ void lowerGather(LowerCtx& c) {
     const std::vector<Expr> ii(v.begin() + axis, v.begin() + axis + is.size());
     const Expr n = size(s[axis]);
     Expr i = c.ldIn(1, ii);
-    i = select(lt(i, constI(0)), add(i, n), i);
-    i = minE(maxE(i, constI(0)), sub(n, constI(1)));
+    i = select(lt(i, constI(0)), add(i, n), i);  // in range: the check below ran first
     std::vector<Expr> idx(v.begin(), v.begin() + axis);
     idx.push_back(i);
     idx.insert(idx.end(), v.begin() + axis + is.size(), v.end());
     return c.ldIn(0, idx);
   });
+  const Poly& n = s[static_cast<size_t>(axis)];
+  c.prog.kernels.back().checks.push_back(
+      {c.in(1), Poly(0) - n, n - Poly(1),
+       c.node.describe() + ": an index in input '" + c.node.input(1)->name + "' is out of range [-n, n-1] for n = " +
+           n.str(c.prog.symbols) + " (axis " + std::to_string(axis) + " of input '" + c.node.input(0)->name + "')"});
 }
 
 }  // namespace kiln::cpu

@@ -54,17 +54,17 @@ void planMemory(Program& p) {
     const int r = p.root(K.out);
     first[r] = std::min(first[r], static_cast<int>(k));
     last[r] = std::max(last[r], static_cast<int>(k));
+    auto touch = [&](int buf) {
+      const int b = p.root(buf);
+      first[b] = std::min(first[b], static_cast<int>(k));
+      last[b] = std::max(last[b], static_cast<int>(k));
+    };
     auto note = [&](const Expr& e) {
-      if (!e) return;
-      visit(e, [&](const Expr& n) {
-        if (n->op != EOp::Load) return;
-        const int b = p.root(static_cast<int>(n->i));
-        first[b] = std::min(first[b], static_cast<int>(k));
-        last[b] = std::max(last[b], static_cast<int>(k));
-      });
+      if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) touch(static_cast<int>(n->i)); });
     };
     note(K.value);
     if (K.reduce) note(K.reduce->body);
+    for (const RangeCheck& c : K.checks) touch(c.buf);
   }
   std::vector<int> temps;
   for (size_t b = 0; b < nb; ++b)
