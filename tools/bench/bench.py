@@ -41,6 +41,7 @@ def parse_args():
     p.add_argument("--target-ms", type=float, default=10.0, help="time per engine per round")
     p.add_argument("--layer-batches", default="1,256", help="batches for the per-layer GFLOP/s table")
     p.add_argument("--no-layers", action="store_true")
+    p.add_argument("--no-capi", action="store_true", help="skip the kiln C API vs ORT C API table (capi_bench.c)")
     p.add_argument("--work", default="/tmp/kiln-bench", help="folder for artifacts")
     p.add_argument("--compiler", choices=["tool", "cli"], default="tool",
                    help="build artifacts with BUILD/bin/kiln_cpu_compile_tool (default) or `CLI compile --emit so`")
@@ -144,6 +145,27 @@ def call_overhead(args, rt_lib_dir, work):
     return {t: float(subprocess.check_output([exe, so, str(t)]).decode().strip()) for t in (1, 2)}
 
 
+def build_capi(rt_lib_dir, work):
+    """Compiles capi_bench.c (kiln C API vs ORT C API in one process); returns (exe, ORT library)."""
+    import onnxruntime
+    exe = os.path.join(work, "capi_bench")
+    subprocess.check_call(["cc", "-O2", "-I", os.path.join(ROOT, "runtime", "include"),
+                           os.path.join(HERE, "capi_bench.c"), "-o", exe, "-L", rt_lib_dir,
+                           "-lkiln_runtime", "-Wl,-rpath," + rt_lib_dir, "-ldl", "-lm"])
+    lib = os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so." + onnxruntime.__version__)
+    return exe, lib
+
+
+def run_capi(args, capi, so, onnx_path, batch, threads):
+    """One capi_bench run: {'kiln_us', 'ort_us', 'maxdiff', 'maxabs'}, or {'error': message}."""
+    exe, ort_lib = capi
+    r = subprocess.run([exe, ort_lib, so, onnx_path, str(batch), str(threads), str(args.rounds), str(args.target_ms)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip() or f"exit status {r.returncode}"}
+    return {k: float(v) for k, v in (f.split("=") for f in r.stdout.split())}
+
+
 def fmt_us(s):
     return f"{s * 1e6:10.1f}"
 
@@ -174,10 +196,11 @@ def main():
     ov = call_overhead(args, rt_dir, args.work)
     print(f"# one-op call overhead (Relu [1,1], kiln_run from C): {ov[1]:.0f} ns (1 thread), "
           f"{ov[2]:.0f} ns (2 threads)")
+    capi = None if args.no_capi else build_capi(rt_dir, args.work)
     print(f"# rounds={args.rounds} (interleaved), ~{args.target_ms:g} ms per engine per round; "
           "times are medians in microseconds per inference")
 
-    rows, compile_ms = [], {}
+    rows, capi_rows, compile_ms = [], [], {}
     rng = np.random.default_rng(0)
     for name in args.models.split(","):
         src = os.path.join(demos, name + ".onnx")
@@ -196,14 +219,21 @@ def main():
                 diff = max(max_diff(outs[k], outs["torch"]) for k in outs if k != "torch")
                 rows.append((name, b, t, times, diff))
                 print_row(rows[-1], flush=True)
+                if capi:
+                    capi_rows.append((name, b, t, run_capi(args, capi, fold_so, src, b, t)))
+                    print_capi_row(capi_rows[-1], flush=True, tag="  (called from C)")
 
     print_table(rows)
     print_scaling(rows)
+    if capi:
+        print_capi_table(capi_rows)
     print("\n# compile time (ms, import + passes + LLVM O3 + link): model folded / unfolded")
     for name, (f, u) in compile_ms.items():
         print(f"  {name:22s} {f:8.0f} {u:8.0f}")
     if not args.no_layers:
         print_layers(args, rt, peak, [int(b) for b in args.layer_batches.split(",")])
+    if any("error" in r[3] for r in capi_rows):
+        sys.exit("capi_bench failed (see the C API table)")
 
 
 COLS = ["kiln", "kiln_nofold", "ort", "ort_kilngraph", "torch"]
@@ -226,6 +256,24 @@ def print_table(rows):
           + f"  {'ort/kiln':>8s} {'ort/knf':>8s} {'trc/kiln':>8s}  maxdiff")
     for r in rows:
         print_row(r)
+
+
+def print_capi_row(r, flush=False, tag=""):
+    name, b, t, c = r
+    if "error" in c:
+        print(f"{name:22s} {b:5d} {t:3d}  FAILED: {c['error']}", flush=flush)
+    else:
+        print(f"{name:22s} {b:5d} {t:3d} {c['kiln_us']:10.1f}{c['ort_us']:10.1f}  {c['ort_us'] / c['kiln_us']:7.2f}x"
+              f"  {c['maxdiff']:8.1e}{tag}", flush=flush)
+
+
+def print_capi_table(rows):
+    print("\n# called from C (kiln C API vs ORT C API): capi_bench.c runs kiln_run and ORT's RunWithBinding in one"
+          " process,\n# interleaved, on preallocated buffers, with the settings above; latency (us, median);"
+          " maxdiff = max |kiln - ORT|")
+    print(f"{'model':22s} {'batch':>5s} {'thr':>3s} {'kiln':>10s}{'ort':>10s}  {'ort/kiln':>8s}  maxdiff")
+    for r in rows:
+        print_capi_row(r)
 
 
 def print_scaling(rows):
