@@ -5,6 +5,8 @@
 #include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include "codegen/moment_sums.h"
+
 namespace kiln::cpu {
 
 namespace {
@@ -48,8 +50,8 @@ llvm::GlobalVariable* packB(llvm::Module& m, const Program& p, const Kernel& k, 
 class GemmEmitter {
  public:
   GemmEmitter(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g,
-              llvm::IRBuilder<>& b, ExprEmitter& ex)
-      : m_(m), p_(p), k_(k), g_(g), b_(b), ex_(ex), rank_(static_cast<int>(k.domain.size())),
+              llvm::IRBuilder<>& b, ExprEmitter& ex, MomentAccumulator* sums)
+      : m_(m), p_(p), k_(k), g_(g), b_(b), ex_(ex), sums_(sums), rank_(static_cast<int>(k.domain.size())),
         nv_(g.rowVector ? 0 : g.nr / g.lanes) {
     f32_ = b.getFloatTy();
     vec_ = llvm::FixedVectorType::get(f32_, static_cast<unsigned>(g.lanes));
@@ -123,6 +125,7 @@ class GemmEmitter {
   const GemmMatch& g_;
   llvm::IRBuilder<>& b_;
   ExprEmitter& ex_;
+  MomentAccumulator* sums_;
   const int rank_, nv_;
   llvm::Type* f32_;
   llvm::FixedVectorType* vec_;
@@ -195,15 +198,29 @@ class GemmEmitter {
     Value* rowCount = b_.CreateSelect(b_.CreateICmpSLT(rowsLeft, b_.getInt64(span)), rowsLeft, b_.getInt64(span));
     const std::vector<Expr> index = vars(static_cast<size_t>(rank_));
     emitLoop(b_, b_.getInt64(0), cols, "gemm.colv", [&](Value* j) {
-      requestTailFolding(emitLoop(b_, b_.getInt64(0), rowCount, "gemm.rowv", [&](Value* r) {
+      llvm::BranchInst* latch = emitLoop(b_, b_.getInt64(0), rowCount, "gemm.rowv", [&](Value* r) {
         ex_.pushScope();
         ex_.vars[static_cast<size_t>(g_.rowVar)] = b_.CreateAdd(row0, r);
         ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
         ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, b_.CreateAdd(b_.CreateMul(j, b_.getInt64(span)), r)));
-        ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
+        storeElement(index);
         ex_.popScope();
-      }));
+      });
+      requestTailFolding(latch);
+      elementLoop(latch);
     });
+  }
+
+  // The epilogue value of the element at the emitter's variables (ex_.acc set), stored and
+  // added to the moment sums (the statistics of what is stored, activation included).
+  void storeElement(const std::vector<Expr>& index) {
+    Value* v = ex_.emit(k_.value);
+    ex_.store(k_.out, index, v, k_.value->type);
+    if (sums_) sums_->add(v);
+  }
+  // Called with the latch of the innermost loop around storeElement.
+  void elementLoop(llvm::BranchInst* latch) {
+    if (sums_) MomentAccumulator::keepRolled(latch);
   }
 
   Value* interiorAt(Value* row) {
@@ -294,22 +311,22 @@ class GemmEmitter {
       ex_.vars[static_cast<size_t>(g_.rowVar)] = row;
       ex_.vars[static_cast<size_t>(g_.colVar)] = b_.CreateAdd(col0, j);
       ex_.acc = b_.CreateLoad(f32_, b_.CreateInBoundsGEP(f32_, tmp_, at));
-      ex_.store(k_.out, index, ex_.emit(k_.value), k_.value->type);
+      storeElement(index);
       ex_.popScope();
     };
     if (rowInner) {
       emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
-        emitLoop(b_, b_.getInt64(0), b_.getInt64(mr), "gemm.row", [&](Value* r) {
+        elementLoop(emitLoop(b_, b_.getInt64(0), b_.getInt64(mr), "gemm.row", [&](Value* r) {
           element(b_.CreateAdd(row0, r), j, b_.CreateAdd(b_.CreateMul(j, b_.getInt64(mr)), r));
-        });
+        }));
       });
       return;
     }
     for (int r = 0; r < mr; ++r) {
       Value* row = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
-      emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
+      elementLoop(emitLoop(b_, b_.getInt64(0), cols, "gemm.col", [&](Value* j) {
         element(row, j, b_.CreateAdd(b_.getInt64(r * g_.nr), j));
-      });
+      }));
     }
   }
 };
@@ -317,8 +334,9 @@ class GemmEmitter {
 }  // namespace
 
 void emitGemmBody(llvm::Module& m, const Program& prog, const Kernel& k, const GemmMatch& g,
-                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end) {
-  GemmEmitter(m, prog, k, g, b, ex).emit(begin, end);
+                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end,
+                  MomentAccumulator* sums) {
+  GemmEmitter(m, prog, k, g, b, ex, sums).emit(begin, end);
 }
 
 }  // namespace kiln::cpu

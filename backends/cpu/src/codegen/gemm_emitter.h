@@ -4,7 +4,8 @@
 /// Conv with group 1 as an implicit GEMM). B is packed at compile time into column panels of
 /// NR floats ([ceil(N/NR)][K][NR], zero-padded); each block of MR rows x NR columns keeps its
 /// MR x NR/L accumulators in <L x float> registers (L = 16 with AVX-512, else 8) across the K loop (FMA), then runs the
-/// kernel's epilogue (bias, ScaleShift, activation) on them and stores the valid elements.
+/// kernel's epilogue (bias, ScaleShift, activation) on them and stores the valid elements (and
+/// adds them to the kernel's moment sums, if any).
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
@@ -14,6 +15,8 @@
 #include "plan/kernel_plan.h"
 
 namespace kiln::cpu {
+
+class MomentAccumulator;
 
 /// How a Gemm-kind kernel maps onto the micro-kernel.
 struct GemmMatch {
@@ -45,8 +48,10 @@ Expr gemmIterations(const Kernel& k, const GemmMatch& g);
 /// Work of one parallel iteration (multiply-adds), for the grain size.
 int64_t gemmWorkPerIteration(const GemmMatch& g);
 
-/// Emits the body for parallel iterations [begin, end) at the builder's position.
+/// Emits the body for parallel iterations [begin, end) at the builder's position; each stored
+/// value is also added to `sums` when given (a kernel with Accumulate moments).
 void emitGemmBody(llvm::Module& m, const Program& prog, const Kernel& k, const GemmMatch& g,
-                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end);
+                  llvm::IRBuilder<>& b, ExprEmitter& ex, llvm::Value* begin, llvm::Value* end,
+                  MomentAccumulator* sums);
 
 }  // namespace kiln::cpu

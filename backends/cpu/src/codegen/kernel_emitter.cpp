@@ -9,6 +9,7 @@
 #include "codegen/expr_emitter.h"
 #include "codegen/gemm_emitter.h"
 #include "codegen/module_builder.h"
+#include "codegen/moment_sums.h"
 
 namespace kiln::cpu {
 
@@ -20,7 +21,9 @@ constexpr int64_t kRepresentative = 16;
 constexpr int64_t kShortRow = 64;  // innermost extents up to this get a masked vector tail
 
 std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
-  std::vector<int> roots{p.root(k.out)};
+  std::vector<int> roots;
+  if (k.out >= 0) roots.push_back(p.root(k.out));
+  if (k.moments) roots.push_back(p.root(k.moments->buf));
   auto note = [&](const Expr& e) {
     if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) roots.push_back(p.root(static_cast<int>(n->i))); });
   };
@@ -33,7 +36,7 @@ std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
 
 // The loop nest for iterations [begin, end) of the flattened outer domain.
 void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEmitter& ex,
-              Value* begin, Value* end) {
+              Value* begin, Value* end, MomentAccumulator* sums) {
   const size_t rank = k.domain.size();
   ex.vars.assign(rank + (k.reduce ? k.reduce->extents.size() : 0), nullptr);
   llvm::AllocaInst* accSlot = nullptr;
@@ -77,7 +80,8 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
       ex.acc = b.CreateLoad(b.getFloatTy(), accSlot);
     }
     Value* v = ex.emit(k.value);
-    ex.store(k.out, k.store.empty() ? vars(rank) : k.store, v, k.value->type);
+    if (k.out >= 0) ex.store(k.out, k.store.empty() ? vars(rank) : k.store, v, k.value->type);
+    if (sums) sums->add(v);
     ex.popScope();
   };
   emitLoop(b, begin, end, "outer", [&](Value* f) {
@@ -101,7 +105,16 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
     // scalar remainder: fold it into masked vector iterations.
     const Poly& inner = k.domain[rank - 1];
     if (inner.isConst() && inner.constValue() <= kShortRow) requestTailFolding(latch);
+    if (sums) MomentAccumulator::keepRolled(latch);
   });
+}
+
+// Iterations of the generic loop nest: the flattened outer dims (all but the innermost, or the
+// only one).
+Expr outerIterations(const Kernel& k) {
+  const std::span<const Poly> d(k.domain);
+  if (d.empty()) return constI(1);
+  return size(product(d.size() == 1 ? d : d.first(d.size() - 1)));
 }
 
 }  // namespace
@@ -113,6 +126,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   auto* i64 = llvm::Type::getInt64Ty(ctx);
   const std::vector<int> roots = rootsUsed(prog, k);
   const std::optional<GemmMatch> gemm = matchGemm(prog, k, tuning.vectorLanes);
+  const bool finalize = k.moments && k.moments->step == MomentSums::Step::Finalize;
 
   // Inner function: (ptr noalias root..., ptr symbols, i64 begin, i64 end).
   std::vector<llvm::Type*> params(roots.size(), ptrTy);
@@ -133,10 +147,19 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
     for (size_t i = 0; i < roots.size(); ++i) bufs[roots[i]] = inner->getArg(static_cast<unsigned>(i));
     const unsigned n = static_cast<unsigned>(roots.size());
     ExprEmitter ex(prog, b, eb, inner->getArg(n), bufs);
-    if (gemm)
-      emitGemmBody(m, prog, k, *gemm, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
+    auto loops = [&](Value* begin, Value* end, MomentAccumulator* sums) {
+      if (gemm) emitGemmBody(m, prog, k, *gemm, b, ex, begin, end, sums);
+      else emitBody(prog, k, b, ex, begin, end, sums);
+    };
+    Value* begin = inner->getArg(n + 1);
+    Value* end = inner->getArg(n + 2);
+    if (finalize)
+      emitMomentsFinalize(prog, k, b, ex, begin, end);
+    else if (k.moments)
+      emitMomentPartials(prog, k, b, ex, gemm ? gemmIterations(k, *gemm) : outerIterations(k), begin, end,
+                         [&](MomentAccumulator& sums, Value* lo, Value* hi) { loops(lo, hi, &sums); });
     else
-      emitBody(prog, k, b, ex, inner->getArg(n + 1), inner->getArg(n + 2));
+      loops(begin, end, nullptr);
     b.CreateRetVoid();
   }
 
@@ -154,16 +177,17 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   b.CreateCall(inner, args);
   b.CreateRetVoid();
 
+  // Moments: one parallel iteration per partial (the plan keeps them few and large);
+  // Finalize: 2 * partials additions per group.
+  if (finalize) return {body, size(k.domain[0]), std::max<int64_t>(1, tuning.grainWork / (2 * MomentSums::kMaxPartials))};
+  if (k.moments) return {body, k.moments->partials, 1};
   if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, tuning.gemmGrainWork / gemmWorkPerIteration(*gemm))};
-  // Parallel over the flattened outer dims (all but the innermost, or the only one).
   const size_t rank = k.domain.size();
-  KernelFunction kf{body, constI(1), 1};
+  KernelFunction kf{body, outerIterations(k), 1};
   int64_t work = 1;
   if (k.reduce)
     for (const Poly& e : k.reduce->extents) work *= std::max<int64_t>(1, e.evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));
   if (rank >= 1) {
-    const std::span<const Poly> d(k.domain);
-    kf.iterations = size(product(rank == 1 ? d : d.first(rank - 1)));
     if (rank >= 2) work *= std::max<int64_t>(1, k.domain.back().evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));
     kf.grain = std::max<int64_t>(1, tuning.grainWork / work);
   }

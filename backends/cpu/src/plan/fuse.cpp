@@ -52,7 +52,7 @@ std::vector<Usage> usage(const Program& p) {
     if (p.buffers[b].kind == BufferKind::Alias) u[p.buffers[b].aliasOf].viewed = true;
   for (size_t k = 0; k < p.kernels.size(); ++k) {
     const Kernel& K = p.kernels[k];
-    u[p.root(K.out)].writers.push_back(static_cast<int>(k));
+    if (K.out >= 0) u[p.root(K.out)].writers.push_back(static_cast<int>(k));
     auto note = [&](const Expr& e) {
       if (!e) return;
       visit(e, [&](const Expr& n) {
@@ -77,7 +77,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
   const int pi = use.writers[0];
   Kernel& P = p.kernels[pi];
   Kernel& C = p.kernels[ci];
-  if (pi >= ci || P.out != buf || !P.store.empty()) return false;
+  if (pi >= ci || P.out != buf || !P.store.empty() || P.moments || C.moments) return false;
   for (const Kernel& K : p.kernels)
     for (const RangeCheck& rc : K.checks)
       if (rc.buf == buf) return false;  // the check reads the materialised buffer
@@ -93,9 +93,12 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
     C.name = P.name + "+" + C.name;
     C.checks.insert(C.checks.begin(), P.checks.begin(), P.checks.end());
   } else {
-    if (C.reduce || inValue.size() != 1 || !inBody.empty() || !isIdentity(inValue[0], C.domain.size()) ||
-        C.domain != P.domain)
-      return false;
+    // Every load of buf is the element at the reader's position (a Relu reads it twice), so
+    // all become the producer's value.
+    const bool identity = !inValue.empty() && std::all_of(inValue.begin(), inValue.end(), [&](const Expr& ld) {
+      return isIdentity(ld, C.domain.size());
+    });
+    if (C.reduce || !identity || !inBody.empty() || C.domain != P.domain) return false;
     for (const Expr& s : C.store)
       if (!loadsOf(s, buf).empty()) return false;
     Kernel merged = P;
@@ -107,6 +110,35 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
     C = std::move(merged);
   }
   p.kernels.erase(p.kernels.begin() + pi);
+  return true;
+}
+
+// Folds the statistics pass S (a kernel that only accumulates the moments of buffer y, read
+// element for element) into y's producer P: P accumulates the values as it stores them, so y
+// is not read again for the statistics. Only where P writes y whole over S's domain (the
+// groups are then the same expression of the same variables) and every other reader of y
+// belongs to the same BatchNorm (reads the moments the sums finalise into): a producer whose
+// output goes elsewhere as well keeps the standalone pass.
+bool foldStatistics(Program& p, const std::vector<Usage>& u, int si) {
+  const Kernel& S = p.kernels[si];
+  if (!S.moments || S.moments->step != MomentSums::Step::Accumulate || S.out >= 0 || S.reduce ||
+      S.value->op != EOp::Load || !isIdentity(S.value, S.domain.size()))
+    return false;
+  const int y = static_cast<int>(S.value->i);
+  const Usage& use = u[y];
+  if (p.buffers[y].kind != BufferKind::Temp || use.viewed || use.writers.size() != 1) return false;
+  Kernel& P = p.kernels[use.writers[0]];
+  if (use.writers[0] >= si || P.out != y || !P.store.empty() || P.domain != S.domain || P.moments ||
+      P.value->type != EType::F32)
+    return false;
+  int moments = -1;
+  for (const Kernel& F : p.kernels)
+    if (F.moments && F.moments->step == MomentSums::Step::Finalize && F.moments->buf == S.moments->buf) moments = F.out;
+  for (int r : use.readers)
+    if (r != si && loadsOf(p.kernels[r].value, moments).empty()) return false;
+  P.moments = S.moments;
+  P.name += "+" + S.name;
+  p.kernels.erase(p.kernels.begin() + si);
   return true;
 }
 
@@ -133,6 +165,11 @@ int fuseKernels(Program& p) {
           break;
         }
     }
+  }
+  // After the epilogues are final: the statistics are of the values the producers store.
+  for (size_t si = 0; si < p.kernels.size();) {
+    if (foldStatistics(p, usage(p), static_cast<int>(si))) ++fused;
+    else ++si;
   }
   return fused;
 }

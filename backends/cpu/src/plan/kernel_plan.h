@@ -8,6 +8,9 @@
 /// Elementwise ops have no reduction; Conv/Gemm/MatMul/pools/ReduceMean reduce; fusion puts
 /// following elementwise ops into `value` (the epilogue) and inlines cheap producers into
 /// loads. `kind` leaves room for micro-kernels (a Gemm kernel recognised by the emitter).
+/// Batch statistics ride on kernels as `moments` (see MomentSums): a kernel may also sum the
+/// values it computes per group (and store nothing, out = -1), and a Finalize kernel turns
+/// those sums into mean and M2 instead of evaluating a value.
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,13 +63,35 @@ struct RangeCheck {
   std::string message;
 };
 
+/// Per-group moment sums (training-mode BatchNorm statistics) in two steps, through an F64
+/// buffer `buf` of shape [kMaxPartials, 2, groups] holding, for partial q and group g, the sum
+/// of the values (buf[q][0][g]) and the sum of their squares (buf[q][1][g]).
+///  - Accumulate: the kernel runs as `partials` parallel iterations, each a contiguous,
+///    balanced chunk of its natural iterations (generic: rows of the outer dims; Gemm: the
+///    micro-kernel's row blocks). Chunk q clears buf[q], then adds every value it computes
+///    (the value stored, epilogue included), in double, to group(i)'s slot. Each slot has one
+///    writer: no race, no atomics, and the sums do not depend on the thread count. A kernel
+///    with out = -1 stores nothing and only accumulates (the standalone statistics pass).
+///  - Finalize: the kernel (domain [groups], no value) adds the partials 0 .. partials-1 in
+///    order and writes out (F32 [2, groups]): out[0][g] = mean = S1 / count and
+///    out[1][g] = M2 = max(S2 - S1 * mean, 0), the sum of squared deviations from the mean.
+struct MomentSums {
+  static constexpr int64_t kMaxPartials = 64;
+  enum class Step : uint8_t { Accumulate, Finalize };
+  Step step = Step::Accumulate;
+  int buf = -1;
+  Expr group;     ///< Accumulate: I64 over the domain variables
+  Expr partials;  ///< I64 over the symbols, 1 ... kMaxPartials
+  Poly count;     ///< Finalize: elements per group
+};
+
 struct Kernel {
   std::string name;           ///< node name + role, for IR names and messages
   KernelKind kind = KernelKind::Generic;
   std::vector<Poly> domain;   ///< variables 0 ... domain.size()-1
   std::optional<Reduction> reduce;
-  Expr value;                 ///< over domain variables and Acc
-  int out = -1;               ///< buffer written
+  Expr value;                 ///< over domain variables and Acc (null for a Finalize kernel)
+  int out = -1;               ///< buffer written; -1: none (an Accumulate-only kernel)
   std::vector<Expr> store;    ///< index into `out`; empty = the domain variables
   /// Optional Bool over domain variables, a conjunction of conditions linear in each variable:
   /// where it holds, the guard of a `select(guard, x, 0)` reduction body holds for every
@@ -74,6 +99,7 @@ struct Kernel {
   Expr interior;
   /// Run before the kernel; fusion keeps `buf` materialised and carries checks along.
   std::vector<RangeCheck> checks;
+  std::optional<MomentSums> moments;  ///< batch statistics this kernel accumulates or finalises
 };
 
 /// One graph input/output as seen by the artifact signature.

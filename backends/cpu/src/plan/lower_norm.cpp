@@ -1,6 +1,8 @@
-// BatchNormalization (inference and training mode) and kiln.BatchNormTraining: per-channel
-// batch statistics as two reduction kernels (mean, then the sum of squared deviations, the
-// same two-pass scheme as the reference), the normalisation as one elementwise kernel.
+// BatchNormalization (inference and training mode) and kiln.BatchNormTraining. Training mode:
+// one pass over the input sums x and x*x per group in double (MomentSums), a small kernel
+// turns the sums into mean and M2, then one elementwise kernel normalises, applies scale,
+// shift and activation; the running statistics are elementwise kernels over the channels.
+// Fusion (plan/fuse.cpp) moves the summing pass into the input's producer where it can.
 #include "plan/lower.h"
 
 namespace kiln::cpu {
@@ -8,42 +10,42 @@ namespace kiln::cpu {
 namespace {
 
 struct BatchStats {
-  int mean = -1, m2 = -1;  ///< buffers of [groups] elements
-  Poly count;              ///< elements per group
+  int moments = -1;  ///< F32 [2, groups]: mean, then M2 (sum of squared deviations)
+  Poly count;        ///< elements per group
 };
 
-// Statistics of input 0 per index along `axis` (or over the whole tensor).
+// Partial sums: one per 16 elements of a group, at most kMaxPartials. They are the parallel
+// iterations of the summing kernel (enough to split it over the threads) and take 16 bytes
+// per group against the 64 of those 16 elements: at most a quarter of the data.
+Expr partialsFor(const Poly& count) {
+  return minE(maxE(floorDiv(size(count), constI(16)), constI(1)), constI(MomentSums::kMaxPartials));
+}
+
+// Statistics of input 0 per index along `axis` (or over the whole tensor): a kernel over x
+// that only accumulates the sums, then the Finalize kernel.
 BatchStats batchStats(LowerCtx& c, size_t axis, bool whole) {
   const std::vector<Poly> s = c.shape(0);
+  const Poly groups = whole ? Poly(1) : s[axis];
   BatchStats st;
-  const std::vector<Poly> groups{whole ? Poly(1) : s[axis]};
-  std::vector<Poly> extents;
-  std::vector<Expr> xi;
-  for (size_t d = 0; d < s.size(); ++d) {
-    if (d == axis && !whole) {
-      xi.push_back(var(0));
-    } else {
-      xi.push_back(var(static_cast<int>(1 + extents.size())));
-      extents.push_back(s[d]);
-    }
-  }
-  st.count = product(extents);
-  st.mean = c.temp("mean", groups);
-  st.m2 = c.temp("m2", groups);
-  const Expr x = c.ldIn(0, xi);
-  Kernel km{.domain = groups, .reduce = Reduction{ReduceKind::Sum, extents, x},
-            .value = div(acc(), cast(EType::F32, size(st.count))), .out = st.mean};
-  c.kernel("mean", std::move(km));
-  const Expr d = sub(x, load(st.mean, EType::F32, {var(0)}));
-  Kernel kv{.domain = groups, .reduce = Reduction{ReduceKind::Sum, extents, mul(d, d)},
-            .value = acc(), .out = st.m2};
-  c.kernel("m2", std::move(kv));
+  st.count = Poly(1);
+  for (size_t d = 0; d < s.size(); ++d)
+    if (whole || d != axis) st.count = st.count * s[d];
+  st.moments = c.temp("moments", {Poly(2), groups});
+  MomentSums m{.buf = c.temp("sums", {Poly(MomentSums::kMaxPartials), Poly(2), groups}, DType::F64),
+               .group = whole ? constI(0) : var(static_cast<int>(axis)),
+               .partials = partialsFor(st.count),
+               .count = st.count};
+  c.kernel("stats", Kernel{.domain = s, .value = c.ldIn(0, vars(s.size())), .out = -1, .moments = m});
+  m.step = MomentSums::Step::Finalize;
+  c.kernel("moments", Kernel{.domain = {groups}, .out = st.moments, .moments = m});
   return st;
 }
 
+Expr batchMean(const BatchStats& st, Expr g) { return load(st.moments, EType::F32, {constI(0), std::move(g)}); }
+
 Expr variance(const BatchStats& st, Expr g, bool unbiased) {
   const Poly n = unbiased ? st.count - Poly(1) : st.count;
-  return div(load(st.m2, EType::F32, {std::move(g)}), cast(EType::F32, size(n)));
+  return div(load(st.moments, EType::F32, {constI(1), std::move(g)}), cast(EType::F32, size(n)));
 }
 
 // y = act(scale[ch] * (x - mean(g)) / sqrt(var(g) + eps) + bias[ch]) over x's shape.
@@ -83,9 +85,9 @@ void lowerBatchNormalization(LowerCtx& c) {
     return;
   }
   const BatchStats st = batchStats(c, 1, false);
-  normalize(c, 1, [&](Expr ch) { return load(st.mean, EType::F32, {ch}); },
-            [&](Expr ch) { return variance(st, ch, false); }, at.epsilon, {});
-  runningUpdate(c, 1, 3, at.momentum, [&](Expr g) { return load(st.mean, EType::F32, {g}); });
+  normalize(c, 1, [&](Expr ch) { return batchMean(st, ch); }, [&](Expr ch) { return variance(st, ch, false); },
+            at.epsilon, {});
+  runningUpdate(c, 1, 3, at.momentum, [&](Expr g) { return batchMean(st, g); });
   runningUpdate(c, 2, 4, at.momentum, [&](Expr g) { return variance(st, g, false); });
 }
 
@@ -97,10 +99,10 @@ void lowerBatchNormTraining(LowerCtx& c) {
   if (r < 2 || axis < 0 || axis >= r) c.unsupported("channel axis out of range");
   const BatchStats st = batchStats(c, static_cast<size_t>(axis), at.wholeTensor);
   auto group = [&](Expr ch) { return at.wholeTensor ? constI(0) : ch; };
-  normalize(c, static_cast<size_t>(axis), [&](Expr ch) { return load(st.mean, EType::F32, {group(ch)}); },
+  normalize(c, static_cast<size_t>(axis), [&](Expr ch) { return batchMean(st, group(ch)); },
             [&](Expr ch) { return variance(st, group(ch), at.unbiasedVar); }, at.epsilon,
             at.activation);
-  runningUpdate(c, 1, 3, at.momentum, [&](Expr g) { return load(st.mean, EType::F32, {group(g)}); });
+  runningUpdate(c, 1, 3, at.momentum, [&](Expr g) { return batchMean(st, group(g)); });
   runningUpdate(c, 2, 4, at.momentum,
                 [&](Expr g) { return variance(st, group(g), at.unbiasedRunningVar); });
 }

@@ -51,14 +51,13 @@ void planMemory(Program& p) {
   std::vector<int> first(nb, std::numeric_limits<int>::max()), last(nb, -1);
   for (size_t k = 0; k < p.kernels.size(); ++k) {
     const Kernel& K = p.kernels[k];
-    const int r = p.root(K.out);
-    first[r] = std::min(first[r], static_cast<int>(k));
-    last[r] = std::max(last[r], static_cast<int>(k));
     auto touch = [&](int buf) {
       const int b = p.root(buf);
       first[b] = std::min(first[b], static_cast<int>(k));
       last[b] = std::max(last[b], static_cast<int>(k));
     };
+    if (K.out >= 0) touch(K.out);
+    if (K.moments) touch(K.moments->buf);
     auto note = [&](const Expr& e) {
       if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) touch(static_cast<int>(n->i)); });
     };

@@ -82,13 +82,26 @@ std::string describeProgram(const Program& p) {
     if (K.reduce)
       os << " " << (K.reduce->kind == ReduceKind::Sum ? "sum" : "max") << shapeStr(p, K.reduce->extents)
          << " of " << describeExpr(p, K.reduce->body);
-    os << "\n      b" << K.out;
-    if (!K.store.empty()) {
-      os << "[";
-      for (size_t i = 0; i < K.store.size(); ++i) os << (i ? "," : "") << describeExpr(p, K.store[i]);
-      os << "]";
+    const MomentSums* m = K.moments ? &*K.moments : nullptr;
+    if (m && m->step == MomentSums::Step::Finalize) {
+      os << "\n      b" << K.out << " = mean, M2 of " << m->count.str(p.symbols) << " elements from b" << m->buf
+         << "[q < " << describeExpr(p, m->partials) << "]\n";
+      continue;
     }
-    os << " = " << describeExpr(p, K.value) << "\n";
+    os << "\n      ";
+    if (K.out >= 0) {
+      os << "b" << K.out;
+      if (!K.store.empty()) {
+        os << "[";
+        for (size_t i = 0; i < K.store.size(); ++i) os << (i ? "," : "") << describeExpr(p, K.store[i]);
+        os << "]";
+      }
+      os << " = ";
+    }
+    os << describeExpr(p, K.value) << "\n";
+    if (m)
+      os << "      b" << m->buf << "[q][" << describeExpr(p, m->group) << "] += that, its square (q < "
+         << describeExpr(p, m->partials) << ")\n";
   }
   if (p.workspaceBytes) os << "  workspace " << describeExpr(p, p.workspaceBytes) << " bytes\n";
   return os.str();

@@ -9,7 +9,9 @@ namespace kiln::cpu {
 ///    only when it is pure data movement: padding, transposes, ...), which chains elementwise
 ///    ops into one loop;
 ///  - an elementwise reader of a reduction kernel's output (bias, ScaleShift, activation,
-///    residual Add) becomes that kernel's epilogue, run at the reader's position.
+///    residual Add) becomes that kernel's epilogue, run at the reader's position;
+/// then a BatchNorm statistics pass (MomentSums Accumulate, out = -1) over a buffer that only
+/// that BatchNorm reads folds into the buffer's producer, which sums the values it stores.
 /// Returns the number of fusions done.
 int fuseKernels(Program& p);
 
