@@ -23,6 +23,7 @@ struct GemmCase {
   std::string name;
   std::function<void(GraphBuilder&)> build;
   bool packed = true;  ///< the micro-kernel is expected to be used
+  bool dot = false;    ///< ... in its dot-product form (few columns, long unit-stride K)
 };
 
 void PrintTo(const GemmCase& c, std::ostream* os) { *os << c.name; }
@@ -68,6 +69,17 @@ std::vector<GemmCase> cases() {
   c.push_back(gemm(6, 19, true, false, 0.5f, 2.0f));
   c.push_back(gemm(6, 12, true, true, 1, 1, false, true));
   c.push_back(gemm(784, 48, false, true, 1, 1, true, true));
+  // Dot-product form: n <= 12 columns, K >= 2 vectors along A's rows (full vectors and a
+  // masked tail), either layout of B; transposed A keeps the column-vector form.
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{32, 10}, {37, 10}, {84, 10}, {1014, 10}, {40, 1}, {50, 12}, {33, 5}}) {
+    GemmCase g = gemm(k, n, false, n % 2 == 0, 1, 1, true, n == 10);
+    g.dot = true;
+    c.push_back(g);
+  }
+  c.push_back(gemm(40, 10, true, true));
+  c.push_back({"matmul_batched_dot", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::MatMul, "mm", {b.input("x", dims({N, 3, 40})), b.weights("w", {40, 6}, 5)}));
+               }, true, true});
   c.push_back({"matmul_batched", [](GraphBuilder& b) {
                  b.output(b.op(OpKind::MatMul, "mm", {b.input("x", dims({N, 3, 7})), b.weights("w", {7, 11}, 5)}));
                }});
@@ -104,6 +116,7 @@ TEST_P(CpuGemm, MatchesFloat64Reference) {
     // At O3 small packed panels are folded into the code, so look for them in the O0 module.
     if (micro && opt == 0) {
       EXPECT_EQ(model->llvmIR().find("w.packed.") != std::string::npos, gc.packed) << gc.name;
+      EXPECT_EQ(model->llvmIR().find("gemm.kd") != std::string::npos, gc.dot) << gc.name;
     }
     for (int64_t n : {1, 4, 7, 13, 64}) {
       TensorMap in;

@@ -47,6 +47,26 @@ llvm::GlobalVariable* packB(llvm::Module& m, const Program& p, const Kernel& k, 
   return gv;
 }
 
+// Dot form: B packed as [N][Kpad] floats (Kpad = K rounded up to whole vectors, zero-padded),
+// so a column's K values are contiguous like A's row.
+llvm::GlobalVariable* packBDot(llvm::Module& m, const Program& p, const GemmMatch& g) {
+  const Tensor& t = *p.buffers[static_cast<size_t>(g.bBuf)].data;
+  const std::span<const float> src = t.data<float>();
+  std::vector<int64_t> stride(t.dims.size(), 1);
+  for (size_t d = t.dims.size(); d-- > 1;) stride[d - 1] = stride[d] * t.dims[d];
+  int64_t colStride = 0, kStride = 0;
+  for (size_t d = 0; d < t.dims.size(); ++d) (g.bDimVar[d] == g.colVar ? colStride : kStride) = stride[d];
+  const int64_t kpad = (g.k + g.lanes - 1) / g.lanes * g.lanes;
+  std::vector<float> out(static_cast<size_t>(g.n * kpad), 0.0f);
+  for (int64_t c = 0; c < g.n; ++c)
+    for (int64_t kf = 0; kf < g.k; ++kf) out[static_cast<size_t>(c * kpad + kf)] = src[static_cast<size_t>(c * colStride + kf * kStride)];
+  auto* init = llvm::ConstantDataArray::get(m.getContext(), llvm::ArrayRef<float>(out));
+  auto* gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
+                                      "w.packed." + p.buffers[static_cast<size_t>(g.bBuf)].name);
+  gv->setAlignment(llvm::Align(64));
+  return gv;
+}
+
 class GemmEmitter {
  public:
   GemmEmitter(llvm::Module& m, const Program& p, const Kernel& k, const GemmMatch& g,
@@ -59,11 +79,11 @@ class GemmEmitter {
     // Let the x86 backend keep <16 x float> in zmm registers (instead of splitting to ymm).
     if (g.lanes * 32 > 256) fn->addFnAttr("min-legal-vector-width", std::to_string(g.lanes * 32));
     llvm::IRBuilder<> eb(&fn->getEntryBlock(), fn->getEntryBlock().begin());
-    const int numAccs = g.rowVector ? g.nr * g.rowVectors : g.mr * nv_ * kSplit;
+    const int numAccs = g.rowVector ? g.nr * g.rowVectors : g.dot ? g.mr * g.nr : g.mr * nv_ * kSplit;
     for (int i = 0; i < numAccs; ++i) accs_.push_back(eb.CreateAlloca(vec_, nullptr, "gacc"));
     tmp_ = eb.CreateAlloca(f32_, b.getInt64(static_cast<uint64_t>(g.mr * g.nr)), "gtile");
     tmp_->setAlignment(llvm::Align(64));
-    packed_ = packB(m, p, k, g);
+    packed_ = g.dot ? packBDot(m, p, g) : packB(m, p, k, g);
   }
 
   void emit(Value* begin, Value* end) {
@@ -249,7 +269,62 @@ class GemmEmitter {
     }
   }
 
+  // Dot-form block: rows row0 .. row0+mr-1 x all n columns; vectors along K, each
+  // accumulator summed across its lanes into the tile at the end.
+  void dotBlock(int mr, Value* row0) {
+    const int n = g_.nr, lanes = g_.lanes;
+    const int64_t kpad = (g_.k + lanes - 1) / lanes * lanes, full = g_.k / lanes, rem = g_.k % lanes;
+    auto accAt = [&](int r, int c) { return accs_[static_cast<size_t>(r * n + c)]; };
+    for (int r = 0; r < mr; ++r)
+      for (int c = 0; c < n; ++c) b_.CreateStore(llvm::Constant::getNullValue(vec_), accAt(r, c));
+    const size_t red = static_cast<size_t>(rank_);
+    std::vector<Value*> rowPtr;  // &A[row][0]
+    for (int r = 0; r < mr; ++r) {
+      ex_.pushScope();
+      ex_.vars[static_cast<size_t>(g_.rowVar)] = r == 0 ? row0 : b_.CreateAdd(row0, b_.getInt64(r));
+      ex_.vars[red] = b_.getInt64(0);
+      rowPtr.push_back(ex_.address(static_cast<int>(g_.aLoad->i), g_.aLoad->args));
+      ex_.popScope();
+    }
+    auto kstep = [&](Value* off, Value* mask) {
+      std::vector<Value*> a;
+      for (int r = 0; r < mr; ++r) {
+        Value* ptr = b_.CreateInBoundsGEP(f32_, rowPtr[static_cast<size_t>(r)], off);
+        a.push_back(mask ? static_cast<Value*>(b_.CreateMaskedLoad(vec_, ptr, llvm::Align(4), mask,
+                                                                   llvm::Constant::getNullValue(vec_)))
+                         : b_.CreateAlignedLoad(vec_, ptr, llvm::Align(4)));
+      }
+      for (int c = 0; c < n; ++c) {
+        Value* bp = b_.CreateInBoundsGEP(f32_, packed_, b_.CreateAdd(off, b_.getInt64(c * kpad)));
+        Value* bv = b_.CreateAlignedLoad(vec_, bp, llvm::Align(64));
+        for (int r = 0; r < mr; ++r) {
+          Value* old = b_.CreateLoad(vec_, accAt(r, c));
+          b_.CreateStore(b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {a[static_cast<size_t>(r)], bv, old}), accAt(r, c));
+        }
+      }
+    };
+    emitLoop(b_, b_.getInt64(0), b_.getInt64(full), "gemm.kd", [&](Value* kv) { kstep(b_.CreateMul(kv, b_.getInt64(lanes)), nullptr); });
+    if (rem > 0) {
+      std::vector<llvm::Constant*> bits;
+      for (int l = 0; l < lanes; ++l) bits.push_back(b_.getInt1(l < rem));
+      kstep(b_.getInt64(full * lanes), llvm::ConstantVector::get(bits));  // B's padding is zero
+    }
+    llvm::FastMathFlags reassoc;
+    reassoc.setAllowReassoc();
+    for (int r = 0; r < mr; ++r)
+      for (int c = 0; c < n; ++c) {
+        llvm::Value* sum = b_.CreateFAddReduce(llvm::ConstantFP::get(f32_, -0.0), b_.CreateLoad(vec_, accAt(r, c)));
+        llvm::cast<llvm::Instruction>(sum)->setFastMathFlags(reassoc);
+        b_.CreateStore(sum, b_.CreateConstInBoundsGEP1_64(f32_, tmp_, r * n + c));
+      }
+  }
+
   void block(int mr, Value* row0, Value* nb, bool interior = false) {
+    if (g_.dot) {
+      dotBlock(mr, row0);
+      finishTile(mr, row0, nb);
+      return;
+    }
     const int splits = (mr == 1 && k_.reduce->extents.size() == 1 && g_.k >= kSplit) ? kSplit : 1;
     for (int r = 0; r < mr; ++r)
       for (int v = 0; v < nv_; ++v)
@@ -302,6 +377,12 @@ class GemmEmitter {
           b_.CreateStore(b_.CreateExtractElement(sum, static_cast<uint64_t>(l)),
                          b_.CreateConstInBoundsGEP1_64(f32_, tmp_, (v * g_.lanes + l) * mr + r));
       }
+    finishTile(mr, row0, nb);
+  }
+
+  // The tile (as epilogue laid it out) -> value expression per valid element -> output.
+  void finishTile(int mr, Value* row0, Value* nb) {
+    const bool rowInner = k_.store.empty() && g_.rowVar == rank_ - 1;
     Value* col0 = b_.CreateMul(nb, b_.getInt64(g_.nr));
     Value* left = b_.CreateSub(b_.getInt64(g_.n), col0);
     Value* cols = b_.CreateSelect(b_.CreateICmpSLT(left, b_.getInt64(g_.nr)), left, b_.getInt64(g_.nr));

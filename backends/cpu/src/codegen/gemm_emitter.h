@@ -37,6 +37,11 @@ struct GemmMatch {
   bool rowVector = false;
   int rowVectors = 1;
   Expr aLoad;               ///< the unguarded A load (its last index has unit stride in rowVar)
+  /// Dot-product form, for few columns (n <= 12, e.g. a 10-class classifier) and a long
+  /// reduction that is A's innermost, unit-stride dim: vectors run along K (loads of `aLoad`
+  /// and of B packed [n][K rounded up to lanes]), mr rows x n columns of accumulators, each
+  /// summed across its lanes at the end; then nr = n (one column block).
+  bool dot = false;
 };
 
 /// The mapping, or nullopt when the kernel is not a (still) recognisable GEMM (the generic

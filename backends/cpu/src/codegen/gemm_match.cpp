@@ -74,6 +74,27 @@ void chooseRowVector(const Program& p, const Kernel& k, GemmMatch& g) {
   g.aLoad = a;
 }
 
+// Switches g to the dot-product form when the column-vector block would leave many lanes
+// idle (n <= 12 pads to 16) and K is one reduction variable, A's last index, with at least two
+// vectors' worth of elements (the masked tail is then a small share).
+void chooseDot(const Program& p, const Kernel& k, GemmMatch& g) {
+  const int rank = static_cast<int>(k.domain.size());
+  const bool rowInner = k.store.empty() && g.rowVar == rank - 1;
+  if (g.n > 12 || g.n % g.lanes == 0 || k.reduce->extents.size() != 1 || g.k < 2 * g.lanes || rowInner) return;
+  const Expr& a = g.a;
+  if (a->op != EOp::Load || a->args.empty() || p.buffers[static_cast<size_t>(a->i)].dtype != DType::F32) return;
+  const Expr& last = a->args.back();
+  if (last->op != EOp::Var || last->i != rank) return;
+  for (size_t d = 0; d + 1 < a->args.size(); ++d)
+    if (uses(a->args[d], [&](const ExprNode& n) { return n.op == EOp::Var && n.i == rank; })) return;
+  const std::vector<Poly>& shape = p.buffers[static_cast<size_t>(a->i)].shape;
+  if (shape.empty() || !(shape.back() == Poly(g.k))) return;
+  g.dot = true;
+  g.aLoad = a;
+  g.nr = static_cast<int>(g.n);
+  g.mr = static_cast<int>(std::clamp<int64_t>(24 / g.n, 1, 4));  // mr x n <= 24 accumulators
+}
+
 }  // namespace
 
 std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k, int lanes) {
@@ -135,6 +156,7 @@ std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k, int lanes)
   g.nr = chooseCols(g.n, lanes);
   g.mr = chooseRows(k.domain[static_cast<size_t>(g.rowVar)], g.nr / lanes, lanes);
   if (!guard) chooseRowVector(p, k, g);
+  if (!guard && !g.rowVector) chooseDot(p, k, g);
   return g;
 }
 
