@@ -60,12 +60,19 @@ Tensor runWithRuntime(const std::string& lib, const Tensor& input, int threads) 
   return t;
 }
 
-TEST(CpuAot, SharedLibraryRunsInTheRuntime) {
-  auto g = importOnnxFile(sourcePath("tests/models/demos/lenet_bn.onnx"));
+// A demo model after the pass pipeline (into g), compiled to a shared library in a temp folder.
+fs::path compileDemo(const std::string& name, std::unique_ptr<Graph>& g) {
+  g = importOnnxFile(sourcePath("tests/models/demos/" + name + ".onnx"));
   PassReport report;
   runPipeline(*g, PassOptions{}, report);
-  const fs::path lib = tempDir() / "lenet_bn.so";
+  const fs::path lib = tempDir() / (name + ".so");
   cpu::compileCpuToFile(*g, cpu::CpuOptions{}, cpu::EmitKind::SharedLibrary, lib.string());
+  return lib;
+}
+
+TEST(CpuAot, SharedLibraryRunsInTheRuntime) {
+  std::unique_ptr<Graph> g;
+  const fs::path lib = compileDemo("lenet_bn", g);
   ASSERT_TRUE(fs::exists(lib));
   for (int64_t n : {1, 4}) {
     const Tensor x = randomTensor({n, 1, 28, 28}, 3);
@@ -80,11 +87,8 @@ TEST(CpuAot, SharedLibraryRunsInTheRuntime) {
 // at any 8-byte offset are used in place and others are staged by the runtime; both must give
 // the reference result, including the vector loops and the micro-kernel's masked loads.
 TEST(CpuAot, CallerBuffersAtAnyOffset) {
-  auto g = importOnnxFile(sourcePath("tests/models/demos/conv_relu_bn_pool.onnx"));
-  PassReport report;
-  runPipeline(*g, PassOptions{}, report);
-  const fs::path lib = tempDir() / "conv_relu_bn_pool.so";
-  cpu::compileCpuToFile(*g, cpu::CpuOptions{}, cpu::EmitKind::SharedLibrary, lib.string());
+  std::unique_ptr<Graph> g;
+  const fs::path lib = compileDemo("conv_relu_bn_pool", g);
   kiln_model* m = nullptr;
   ASSERT_EQ(kiln_model_load(lib.string().c_str(), &m), KILN_STATUS_OK) << kiln_last_error();
   const Tensor x = randomTensor({3, 1, 28, 28}, 11);
