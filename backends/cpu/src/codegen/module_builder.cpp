@@ -165,9 +165,7 @@ class Builder {
     auto* frame = b.CreateAlloca(frameTy, nullptr, "frame");
     b.CreateStore(syms, b.CreateStructGEP(frameTy, frame, 0));
     b.CreateStore(table, b.CreateStructGEP(frameTy, frame, 1));
-    auto* bodyTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_}, false);
     auto* pfTy = llvm::FunctionType::get(b.getVoidTy(), {ptr_, i64_, i64_, ptr_, ptr_}, false);
-    (void)bodyTy;
     for (size_t k = 0; k < kernels_.size(); ++k) {
       for (const RangeCheck& c : p_.kernels[k].checks) emitRangeCheck(b, ex, table, rc, ctxTy, c);
       const KernelFunction& kf = kernels_[k];
