@@ -4,7 +4,8 @@
 # what is already there).
 #   Debian packages: compiler toolchain, ONNX + protobuf, LLVM 19, GoogleTest, Google
 #     Benchmark, zlib, the Fashion-MNIST data set, python3-venv, python3-torch (Debian's
-#     CPU PyTorch under /usr/bin/python3: re-exporting the demo models).
+#     CPU PyTorch under /usr/bin/python3: re-exporting the demo models), python3-onnx (the
+#     same interpreter reads the exported files back).
 #   PyPI (pinned in tools/requirements.txt) into .venv/: onnx (its backend node tests),
 #     onnxruntime, numpy.
 # Environment: KILN_BUILD_DIR (default build), KILN_SKIP_INSTALL=1 to skip installs.
@@ -15,7 +16,7 @@ BUILD_DIR=${KILN_BUILD_DIR:-build}
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   llvm-19-dev libgtest-dev libgmock-dev libbenchmark-dev
-  dataset-fashion-mnist python3 python3-venv python3-torch)
+  dataset-fashion-mnist python3 python3-venv python3-torch python3-onnx)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -63,8 +63,15 @@ GemmCase conv(const std::string& name, std::vector<int64_t> xs, std::vector<int6
 
 std::vector<GemmCase> cases() {
   std::vector<GemmCase> c;
+  // K = 17 reaches the dot-product form's two vectors along K with 8 lanes (AVX2) but not
+  // with 16 (AVX-512, what --mcpu native picks where the host has it).
+  const int64_t lanes = __builtin_cpu_supports("avx512f") ? 16 : 8;
   for (int64_t k : {1, 3, 17})
-    for (int64_t n : {1, 7, 8, 9, 16, 17, 33}) c.push_back(gemm(k, n, false, true));
+    for (int64_t n : {1, 7, 8, 9, 16, 17, 33}) {
+      GemmCase g = gemm(k, n, false, true);
+      g.dot = n <= 12 && n % lanes != 0 && k >= 2 * lanes;
+      c.push_back(g);
+    }
   c.push_back(gemm(5, 20, false, false));
   c.push_back(gemm(6, 19, true, false, 0.5f, 2.0f));
   c.push_back(gemm(6, 12, true, true, 1, 1, false, true));

@@ -361,6 +361,41 @@ TEST(CpuBackend, GatherRunTimeIndicesAreRangeChecked) {
   }
 }
 
+// Issue 9: LowerCtx::staticDim bound a reference to an element of a temporary shape (a
+// use-after-free on every Conv/Pool compile, a crash with symbolic H/W). Symbolic spatial dims
+// are a clean Unsupported error naming the dim and the input; under ASan this also covers the
+// read itself.
+TEST(CpuBackend, SymbolicSpatialDimsAreAClearError) {
+  for (OpKind k : {OpKind::Conv, OpKind::MaxPool}) {
+    GraphBuilder b;
+    Value* x = b.input("x", dims({N, 2, sym("H"), sym("W")}));
+    std::vector<Value*> in{x};
+    NodeAttrs a = defaultAttrs(k);
+    if (k == OpKind::Conv) {
+      in.push_back(b.weights("w", {3, 2, 3, 3}, 7));
+      a = conv({1, 1}, {0, 0, 0, 0}, {1, 1});
+    } else {
+      PoolAttrs p = std::get<PoolAttrs>(a);
+      p.kernelShape = {2, 2};
+      p.strides = {2, 2};
+      p.pads = {0, 0, 0, 0};
+      p.dilations = {1, 1};
+      a = p;
+    }
+    b.output(b.op(k, "op", in, a));
+    inferShapes(b.g);
+    try {
+      cpu::compileCpuJit(b.g, cpu::CpuOptions{});
+      ADD_FAILURE() << opName(k) << ": symbolic H/W compiled";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Unsupported) << e.what();
+      const std::string m = e.what();
+      EXPECT_NE(m.find("must be known at compile time, got H"), std::string::npos) << m;
+      EXPECT_NE(m.find("input 'x'"), std::string::npos) << m;
+    }
+  }
+}
+
 TEST(CpuBackend, SupportsEveryOp) {
   for (int k = 0; k < kNumOps; ++k) EXPECT_TRUE(cpu::cpuSupports(static_cast<OpKind>(k)));
 }

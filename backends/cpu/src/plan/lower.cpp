@@ -113,7 +113,11 @@ std::vector<int64_t> LowerCtx::constInts(size_t i) const {
 }
 
 int64_t LowerCtx::staticDim(size_t i, size_t d) {
-  const Poly& p = shape(i).at(d);
+  const std::vector<Poly> dims = shape(i);  // by value: shape() returns a copy
+  if (d >= dims.size())
+    unsupported("input '" + node.input(i)->name + "' has rank " + std::to_string(dims.size()) +
+                ", dim " + std::to_string(d) + " is needed");
+  const Poly& p = dims[d];
   if (!p.isConst())
     unsupported("dim " + std::to_string(d) + " of input '" + node.input(i)->name +
                 "' must be known at compile time, got " + p.str(prog.symbols));
