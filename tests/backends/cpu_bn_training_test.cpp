@@ -13,8 +13,7 @@
 #include "kiln/backends/cpu/cpu_backend.h"
 #include "kiln/eval/evaluator.h"
 #include "kiln/ir/shape_inference.h"
-#include "plan/lower.h"
-#include "plan/schedule.h"
+#include "kiln/plan/plan.h"
 
 namespace kiln::test {
 namespace {
@@ -168,18 +167,17 @@ TEST_P(CpuBnTraining, StatisticsFoldIntoTheProducerWhereTheyCan) {
   GraphBuilder b;
   bc.build(b);
   inferShapes(b.g);
-  cpu::Program p = cpu::lowerGraph(b.g);
-  cpu::fuseKernels(p);
+  const plan::Program p = plan::buildProgram(b.g);
   int standalone = 0, folded = 0, finalize = 0;
-  for (const cpu::Kernel& k : p.kernels) {
+  for (const plan::Kernel& k : p.kernels) {
     if (!k.moments) continue;
-    if (k.moments->step == cpu::MomentSums::Step::Finalize) {
+    if (k.moments->step == plan::MomentSums::Step::Finalize) {
       ++finalize;
     } else if (k.out < 0) {
       ++standalone;
     } else {
       ++folded;
-      EXPECT_EQ(k.kind, cpu::KernelKind::Gemm) << k.name << " is not the producer";
+      EXPECT_EQ(k.kind, plan::KernelKind::Gemm) << k.name << " is not the producer";
     }
   }
   EXPECT_EQ(finalize, 1) << bc.name;

@@ -1,9 +1,11 @@
-// The ONNX backend node tests (shipped in the pip onnx package) on kiln's reference
-// evaluator. Every case whose model uses only ops in ops.def is instantiated; a case the
-// frontend refuses as Unsupported (float16, strings, opsets, ...) is skipped with the reason,
-// everything else must import, run in float32 and float64 and match the expected outputs
-// with the ONNX backend-test tolerances (rtol 1e-3, atol 1e-7). A per-op summary is printed
-// at the end.
+// The ONNX backend node tests (shipped in the pip onnx package) on every registered backend
+// (kiln/backends/backend.h: the reference evaluator in fp32 and fp64, the CPU backend, ...).
+// Every case whose model uses only ops in ops.def is instantiated once per backend; a case the
+// frontend or the backend refuses as Unsupported (float16, strings, opsets, symbolic spatial
+// dims, ...) is skipped with the reason, everything else must import, compile, run and match
+// the expected outputs (computed by the ONNX reference, independent of kiln) with the ONNX
+// backend-test tolerances (rtol 1e-3, atol 1e-7). A per-backend, per-op summary is printed at
+// the end.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <map>
 #include <set>
 
+#include "kiln/backends/backend.h"
 #include "kiln/eval/evaluator.h"
 #include "kiln/frontend/onnx_import.h"
 #include "kiln/support/error.h"
@@ -99,18 +102,27 @@ struct Summary {
   }
 };
 
-Summary& summary() {
-  static Summary s;
-  return s;
+Summary& summary(const std::string& backend) {
+  static std::map<std::string, Summary> s;
+  return s[backend];
+}
+
+std::vector<std::string> backendNames() {
+  std::vector<std::string> names;
+  for (const backend::Backend* b : backend::registeredBackends()) names.emplace_back(b->name());
+  return names;
 }
 
 class SummaryPrinter : public testing::Environment {
  public:
   void TearDown() override {
-    const Summary& s = summary();
+    for (const std::string& b : backendNames()) print(b, summary(b));
+  }
+
+  static void print(const std::string& backend, const Summary& s) {
     if (s.byOp.empty()) return;
-    std::cout << "\nONNX node tests on the reference evaluator (float32 and float64); a case\n"
-              << "counts for every op its model uses\n"
+    std::cout << "\nONNX node tests on backend " << backend << "; a case counts for every op its\n"
+              << "model uses\n"
               << std::left << std::setw(20) << "op" << std::right << std::setw(6) << "run"
               << std::setw(8) << "passed" << std::setw(8) << "failed" << std::setw(10)
               << "skipped" << "\n";
@@ -134,17 +146,18 @@ class SummaryPrinter : public testing::Environment {
 /// Records the case's outcome when the test body ends, however it ends.
 class OutcomeRecorder {
  public:
-  explicit OutcomeRecorder(const NodeCase& c) : case_(c) {}
+  OutcomeRecorder(const NodeCase& c, std::string backend) : case_(c), backend_(std::move(backend)) {}
   ~OutcomeRecorder() {
     const Outcome o = skipReason_.empty()
                           ? (testing::Test::HasFailure() ? Outcome::Failed : Outcome::Passed)
                           : Outcome::Skipped;
-    summary().record(case_, o, skipReason_);
+    summary(backend_).record(case_, o, skipReason_);
   }
   void skip(std::string reason) { skipReason_ = std::move(reason); }
 
  private:
   const NodeCase& case_;
+  std::string backend_;
   std::string skipReason_;
 };
 
@@ -206,60 +219,66 @@ std::vector<DataSet> loadDataSets(const NodeCase& c) {
   return sets;
 }
 
-class OnnxNode : public testing::TestWithParam<NodeCase> {};
+class OnnxNode : public testing::TestWithParam<std::tuple<NodeCase, std::string>> {};
 
 TEST_P(OnnxNode, MatchesExpectedOutputs) {
-  const NodeCase& c = GetParam();
-  OutcomeRecorder outcome(c);
+  const auto& [c, backendName] = GetParam();
+  const backend::Backend* be = backend::findBackend(backendName);
+  ASSERT_NE(be, nullptr) << backendName;
+  OutcomeRecorder outcome(c, backendName);
+  const bool f64 = backendName == "ref64";  // every float computed and returned in double
 
   std::unique_ptr<Graph> g;
   std::vector<DataSet> sets;
+  std::unique_ptr<backend::Executable> exe;
   try {
     g = importOnnxFile(c.dir + "/model.onnx");
     sets = loadDataSets(c);
+    exe = be->compile(*g, backend::CompileOptions{});
   } catch (const Error& e) {
     if (e.code() == ErrorCode::Unsupported) {
       outcome.skip(e.what());
       GTEST_SKIP() << e.what();
     }
-    FAIL() << "import failed (" << errorCodeName(e.code()) << "): " << e.what();
+    FAIL() << "import or compile failed (" << errorCodeName(e.code()) << "): " << e.what();
   }
   ASSERT_FALSE(sets.empty()) << "no test_data_set_* in " << c.dir;
 
   for (const DataSet& s : sets) {
-    for (Precision p : {Precision::F32, Precision::F64}) {
-      const std::string tag = s.name + (p == Precision::F32 ? " float32" : " float64");
-      TensorMap got;
-      try {
-        got = evaluate(*g, s.inputs, p);
-      } catch (const Error& e) {
-        if (e.code() == ErrorCode::Unsupported) {
-          outcome.skip(std::string("at run time: ") + e.what());
-          GTEST_SKIP() << e.what();
-        }
-        ADD_FAILURE() << tag << ": evaluate failed (" << errorCodeName(e.code()) << "): " << e.what();
+    const std::string tag = s.name + " on " + backendName;
+    TensorMap got;
+    try {
+      got = exe->run(s.inputs, 1);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::Unsupported) {
+        outcome.skip(std::string("at run time: ") + e.what());
+        GTEST_SKIP() << e.what();
+      }
+      ADD_FAILURE() << tag << ": run failed (" << errorCodeName(e.code()) << "): " << e.what();
+      continue;
+    }
+    for (const auto& [name, want] : s.outputs) {
+      auto it = got.find(name);
+      if (it == got.end()) {
+        ADD_FAILURE() << tag << ": no output named '" << name << "'";
         continue;
       }
-      for (const auto& [name, want] : s.outputs) {
-        auto it = got.find(name);
-        if (it == got.end()) {
-          ADD_FAILURE() << tag << ": no output named '" << name << "'";
-          continue;
-        }
-        const Tensor& out = it->second;
-        const bool floatWant = isFloat(want.dtype);
-        if (p == Precision::F32 || !floatWant)
-          EXPECT_EQ(dtypeName(out.dtype), std::string(dtypeName(want.dtype))) << tag << " '" << name << "'";
-        else
-          EXPECT_EQ(out.dtype, DType::F64) << tag << " '" << name << "'";
-        expectAllClose(out, want, !floatWant, tag + " output '" + name + "'");
-      }
+      const Tensor& out = it->second;
+      const bool floatWant = isFloat(want.dtype);
+      if (!f64 || !floatWant)
+        EXPECT_EQ(dtypeName(out.dtype), std::string(dtypeName(want.dtype))) << tag << " '" << name << "'";
+      else
+        EXPECT_EQ(out.dtype, DType::F64) << tag << " '" << name << "'";
+      expectAllClose(out, want, !floatWant, tag + " output '" + name + "'");
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backend, OnnxNode, testing::ValuesIn(discoverCases()),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backend, OnnxNode,
+                         testing::Combine(testing::ValuesIn(discoverCases()), testing::ValuesIn(backendNames())),
+                         [](const auto& info) {
+                           return std::get<1>(info.param) + "_" + std::get<0>(info.param).name;
+                         });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxNode);
 
 }  // namespace

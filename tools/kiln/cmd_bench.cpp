@@ -120,7 +120,7 @@ int runBench(const ParsedArgs& args) {
     const TargetInfo& target = findTarget(args.get("--target", defaultTargetName()));
     if (!target.usesThreads && threadCounts != std::vector<int64_t>{1}) {
       std::fprintf(stderr, "kiln: note: target %s runs on one thread; ignoring --threads\n",
-                   target.name);
+                   target.name.c_str());
       threadCounts = {1};
     }
     std::unique_ptr<Graph> original = loadModel(modelPath);

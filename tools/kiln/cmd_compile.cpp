@@ -1,5 +1,6 @@
 // kiln compile: run the pass pipeline and write the result: a shared library the kiln runtime
-// loads, an object file, LLVM IR or assembly (the LLVM CPU backend), or standard ONNX.
+// loads, an object file, LLVM IR or assembly (the formats of the --target backend), or
+// standard ONNX.
 #include <iostream>
 
 #include "commands.h"
@@ -8,70 +9,53 @@
 #include "kiln/frontend/onnx_export.h"
 #include "kiln/support/error.h"
 
-#ifdef KILN_CLI_HAVE_CPU
-#include "kiln/backends/cpu/cpu_backend.h"
-#endif
+#include "targets.h"
 
 namespace kiln::cli {
 
 namespace {
 
-/// One --emit kind: its name, the -o extension that selects it, what it is.
+/// One --emit kind: the ONNX export, or a file format of the target's backend.
 struct EmitInfo {
-  const char* name;
-  const char* extension;
-  const char* description;
+  std::string name;
+  std::string extension;
+  std::string description;
 };
-constexpr EmitInfo kEmitKinds[] = {
-    {"so", ".so", "shared library for the kiln runtime (kiln run X.so, kiln.h)"},
-    {"obj", ".o", "relocatable object file"},
-    {"llvm", ".ll", "LLVM IR (text, after optimisation)"},
-    {"asm", ".s", "assembly"},
-    {"onnx", ".onnx", "standard ONNX (opset 17) that any ONNX runtime runs"},
-};
+
+const EmitInfo kOnnx{"onnx", ".onnx", "standard ONNX (opset 17) that any ONNX runtime runs"};
+
+/// The formats of backend `b`, then onnx.
+std::vector<EmitInfo> emitKinds(const backend::Backend& b) {
+  std::vector<EmitInfo> kinds;
+  for (const backend::EmitFormat& f : b.emitFormats()) kinds.push_back({f.name, f.extension, f.description});
+  kinds.push_back(kOnnx);
+  return kinds;
+}
 
 std::string emitHelp() {
-  std::string text = "what to write (default: from the -o extension, else so):";
-  for (const EmitInfo& e : kEmitKinds)
-    text += std::string("\n") + e.name + " (" + e.extension + ") = " + e.description;
-  return text;
+  std::string text = "what to write (default: from the -o extension, else the target's first\nformat):";
+  for (const TargetInfo& t : targets())
+    for (const backend::EmitFormat& f : t.backend->emitFormats())
+      text += "\n" + f.name + " (" + f.extension + ", target " + t.name + ") = " + f.description;
+  return text + "\n" + kOnnx.name + " (" + kOnnx.extension + ", any target) = " + kOnnx.description;
 }
 
-const EmitInfo& chooseEmit(const ParsedArgs& args, const std::string& outPath) {
+EmitInfo chooseEmit(const ParsedArgs& args, const TargetInfo& target, const std::string& outPath) {
+  const std::vector<EmitInfo> kinds = emitKinds(*target.backend);
   if (args.has("--emit")) {
     const std::string kind = args.get("--emit");
-    for (const EmitInfo& e : kEmitKinds)
+    std::string known;
+    for (const EmitInfo& e : kinds) {
       if (kind == e.name) return e;
-    throw UsageError("unknown --emit kind '" + kind + "' (known: so, obj, llvm, asm, onnx)");
+      known += (known.empty() ? "" : ", ") + e.name;
+    }
+    throw UsageError("unknown --emit kind '" + kind + "' for target " + target.name + " (known: " + known + ")");
   }
-  for (const EmitInfo& e : kEmitKinds)
+  for (const EmitInfo& e : kinds)
     if (endsWith(outPath, e.extension)) return e;
-  return kEmitKinds[0];
-}
-
-#ifdef KILN_CLI_HAVE_CPU
-cpu::EmitKind cpuEmitKind(const std::string& name) {
-  if (name == "obj") return cpu::EmitKind::Object;
-  if (name == "llvm") return cpu::EmitKind::LLVMIR;
-  if (name == "asm") return cpu::EmitKind::Asm;
-  return cpu::EmitKind::SharedLibrary;
-}
-#endif
-
-/// Writes `g` as machine code / IR through the CPU backend.
-void emitWithCpuBackend(const Graph& g, const EmitInfo& emit, const ParsedArgs& args,
-                        const std::string& outPath) {
-#ifdef KILN_CLI_HAVE_CPU
-  cpu::CpuOptions o;
-  o.optLevel = static_cast<int>(args.getInt("--opt-level", 3, 0));
-  o.mcpu = args.get("--mcpu", "native");
-  o.mattr = args.get("--mattr");
-  cpu::compileCpuToFile(g, o, cpuEmitKind(emit.name), outPath);
-#else
-  throw Error(ErrorCode::Unsupported, std::string("--emit ") + emit.name +
-                                          " needs the LLVM CPU backend, and this kiln was built "
-                                          "without it (KILN_WITH_LLVM=OFF); use --emit onnx");
-#endif
+  if (target.backend->emitFormats().empty())
+    throw UsageError("target " + target.name + " writes no compiled files; use --emit onnx (or -o X.onnx)");
+  return kinds.front();
 }
 
 }  // namespace
@@ -100,6 +84,7 @@ ArgParser compileParser() {
               "took.");
   p.positional("MODEL.onnx", "the ONNX model")
       .option("--output", "FILE", "the output file (never the input model)", false, "-o")
+      .option("--target", "NAME", "the backend that writes the file; " + targetHelp())
       .option("--emit", "KIND", emitHelp())
       .option("--opt-level", "N",
               "LLVM optimisation level 0..3 (default 3); -O0, -O1, -O2, -O3 are\n"
@@ -118,10 +103,11 @@ int runCompile(const ParsedArgs& args) {
   const std::string modelPath = args.positionals[0];
   const std::string outPath = args.get("--output");
   if (outPath.empty()) throw UsageError("kiln compile: missing -o OUT");
-  const EmitInfo& emit = chooseEmit(args, outPath);
+  const TargetInfo& target = findTarget(args.get("--target", defaultTargetName()));
+  const EmitInfo emit = chooseEmit(args, target, outPath);
   if (args.getInt("--opt-level", 3, 0) > 3)
     throw UsageError("--opt-level expects 0..3, got '" + args.get("--opt-level") + "'");
-  const bool isOnnx = std::string(emit.name) == "onnx";
+  const bool isOnnx = emit.name == kOnnx.name;
   if (isOnnx)
     for (const char* codegenOnly : {"--opt-level", "--mcpu", "--mattr"})
       if (args.has(codegenOnly))
@@ -131,10 +117,15 @@ int runCompile(const ParsedArgs& args) {
 
   std::unique_ptr<Graph> original = loadModel(modelPath);
   OptimisedGraph opt = optimise(*original, passOptionsFrom(args));
-  if (isOnnx)
+  if (isOnnx) {
     exportOnnxFile(*opt.graph, outPath);
-  else
-    emitWithCpuBackend(*opt.graph, emit, args, outPath);
+  } else {
+    backend::CompileOptions o;
+    o.optLevel = static_cast<int>(args.getInt("--opt-level", 3, 0));
+    o.cpu = args.get("--mcpu", "native");
+    o.features = args.get("--mattr");
+    target.backend->emit(*opt.graph, o, emit.name, outPath);
+  }
 
   std::cout << "wrote " << outPath << " (" << emit.name << "): " << opt.graph->nodes().size()
             << " nodes (was " << original->nodes().size() << "), "

@@ -2,10 +2,6 @@
 
 #include "args.h"
 
-#ifdef KILN_CLI_HAVE_CPU
-#include "kiln/backends/cpu/cpu_backend.h"
-#endif
-
 namespace kiln::cli {
 
 TensorMap PreparedModel::run(const TensorMap& inputs, int threads) {
@@ -17,63 +13,38 @@ void PreparedModel::check(const TensorMap& inputs) const { checkInputs(graph(), 
 
 namespace {
 
-/// The reference evaluator at a fixed precision.
-class ReferenceModel final : public PreparedModel {
+/// A graph compiled by a backend in memory.
+class BackendModel final : public PreparedModel {
  public:
-  ReferenceModel(std::unique_ptr<Graph> g, Precision p) : graph_(std::move(g)), precision_(p) {}
+  BackendModel(std::unique_ptr<Graph> g, const backend::Backend& b)
+      : graph_(std::move(g)), exec_(b.compile(*graph_, backend::CompileOptions{})) {}
   const Graph& graph() const override { return *graph_; }
 
  protected:
-  TensorMap runChecked(const TensorMap& inputs, int) override {
-    return evaluate(*graph_, inputs, precision_);
-  }
+  TensorMap runChecked(const TensorMap& inputs, int threads) override { return exec_->run(inputs, threads); }
 
  private:
   std::unique_ptr<Graph> graph_;
-  Precision precision_;
+  std::unique_ptr<backend::Executable> exec_;
 };
-
-std::unique_ptr<PreparedModel> prepareReference32(std::unique_ptr<Graph> g) {
-  return std::make_unique<ReferenceModel>(std::move(g), Precision::F32);
-}
-
-#ifdef KILN_CLI_HAVE_CPU
-/// The LLVM CPU backend, compiled in memory for the host (ORC JIT).
-class CpuJitModel final : public PreparedModel {
- public:
-  explicit CpuJitModel(std::unique_ptr<Graph> g)
-      : graph_(std::move(g)), compiled_(cpu::compileCpuJit(*graph_)) {}
-  const Graph& graph() const override { return *graph_; }
-
- protected:
-  TensorMap runChecked(const TensorMap& inputs, int threads) override {
-    return compiled_->run(inputs, threads);
-  }
-
- private:
-  std::unique_ptr<Graph> graph_;
-  std::unique_ptr<cpu::CompiledModel> compiled_;
-};
-
-std::unique_ptr<PreparedModel> prepareCpuJit(std::unique_ptr<Graph> g) {
-  return std::make_unique<CpuJitModel>(std::move(g));
-}
-#endif
 
 }  // namespace
 
+std::unique_ptr<PreparedModel> TargetInfo::prepare(std::unique_ptr<Graph> graph) const {
+  return std::make_unique<BackendModel>(std::move(graph), *backend);
+}
+
 std::unique_ptr<PreparedModel> prepareReference64(std::unique_ptr<Graph> g) {
-  return std::make_unique<ReferenceModel>(std::move(g), Precision::F64);
+  return findTarget("ref64").prepare(std::move(g));
 }
 
 const std::vector<TargetInfo>& targets() {
-  static const std::vector<TargetInfo> table = {
-#ifdef KILN_CLI_HAVE_CPU
-      {"cpu", "LLVM CPU backend compiled in memory (JIT), fp32", prepareCpuJit, true},
-#endif
-      {"ref", "reference evaluator, fp32", prepareReference32},
-      {"ref64", "reference evaluator, fp64", prepareReference64},
-  };
+  static const std::vector<TargetInfo> table = [] {
+    std::vector<TargetInfo> t;
+    for (const backend::Backend* b : backend::registeredBackends())
+      t.push_back({std::string(b->name()), std::string(b->description()), b->usesThreads(), b});
+    return t;
+  }();
   return table;
 }
 
@@ -81,7 +52,7 @@ const TargetInfo& findTarget(const std::string& name) {
   for (const TargetInfo& t : targets())
     if (name == t.name) return t;
   std::string known;
-  for (const TargetInfo& t : targets()) known += (known.empty() ? "" : ", ") + std::string(t.name);
+  for (const TargetInfo& t : targets()) known += (known.empty() ? "" : ", ") + t.name;
   throw UsageError("unknown target '" + name + "' (known targets: " + known + ")");
 }
 
@@ -89,8 +60,7 @@ std::string defaultTargetName() { return targets().front().name; }
 
 std::string targetHelp() {
   std::string text = "where to run:";
-  for (const TargetInfo& t : targets())
-    text += std::string("\n") + t.name + " = " + t.description;
+  for (const TargetInfo& t : targets()) text += "\n" + t.name + " = " + t.description;
   return text + "\n(default " + defaultTargetName() + ")";
 }
 

@@ -1,12 +1,14 @@
 #pragma once
 /// "Prepare a model for a target, then run it": the one seam between the CLI and whatever
-/// executes a graph. The targets are the LLVM CPU backend compiled in memory (`cpu`, the
-/// default when kiln is built with LLVM) and the reference evaluator in fp32 (`ref`) and
-/// fp64 (`ref64`). A loaded .so artifact (artifact.h) is one more PreparedModel.
+/// executes a graph. The targets are the registered backends (kiln/backends/backend.h): the
+/// LLVM CPU backend compiled in memory (`cpu`, the default when kiln is built with LLVM) and
+/// the reference evaluator in fp32 (`ref`) and fp64 (`ref64`). A loaded .so artifact
+/// (artifact.h) is one more PreparedModel.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kiln/backends/backend.h"
 #include "kiln/eval/evaluator.h"
 #include "kiln/ir/graph.h"
 
@@ -31,17 +33,17 @@ class PreparedModel {
   virtual TensorMap runChecked(const TensorMap& inputs, int threads) = 0;
 };
 
-/// One entry of the target table.
+/// One target: a registered backend.
 struct TargetInfo {
-  const char* name;
-  const char* description;
-  /// Takes ownership of an already-optimised graph (after runPipeline, or as imported).
-  std::unique_ptr<PreparedModel> (*prepare)(std::unique_ptr<Graph> graph);
-  /// True when --threads makes a difference.
-  bool usesThreads = false;
+  std::string name;
+  std::string description;
+  bool usesThreads = false;  ///< true when --threads makes a difference
+  const backend::Backend* backend = nullptr;
+  /// Compiles an already-optimised graph (after runPipeline, or as imported), taking it over.
+  std::unique_ptr<PreparedModel> prepare(std::unique_ptr<Graph> graph) const;
 };
 
-/// All known targets, default first.
+/// All known targets (the registered backends), default first.
 const std::vector<TargetInfo>& targets();
 /// The target called `name`; UsageError listing the known ones if there is none.
 const TargetInfo& findTarget(const std::string& name);

@@ -9,9 +9,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "plan/lower.h"
-#include "plan/print.h"
-#include "plan/schedule.h"
+#include "kiln/plan/plan.h"
+#include "kiln/plan/print.h"
 
 namespace kiln::cpu {
 
@@ -22,9 +21,13 @@ bool cpuSupports(OpKind k) {
 }
 
 CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
-  Program prog = lowerGraph(g);
-  if (options.fuse) fuseKernels(prog);
-  planMemory(prog);
+  // The CPU's choices for the shared plan: B of a micro-kernel GEMM is packed at compile time,
+  // so it must be constant; 64 statistics partials split a pass over 2-64 threads evenly.
+  plan::TargetParams params;
+  params.maxPartials = 64;
+  params.gemmNeedsConstantB = true;
+  params.fuse = options.fuse;
+  Program prog = plan::buildProgram(g, params);
   if (!options.microKernels)
     for (Kernel& k : prog.kernels) k.kind = KernelKind::Generic;
   if (const char* dump = std::getenv("KILN_CPU_DUMP_PLAN"); dump && *dump == '1') std::cerr << describeProgram(prog);

@@ -197,7 +197,11 @@ Value* ExprEmitter::emitSelect(const Expr& e) {
 Value* ExprEmitter::emitCast(Value* a, EType from, EType to) {
   if (from == to) return a;
   if (to == EType::F32) return from == EType::Bool ? b_.CreateUIToFP(a, b_.getFloatTy()) : b_.CreateSIToFP(a, b_.getFloatTy());
-  if (to == EType::I64) return from == EType::Bool ? b_.CreateZExt(a, b_.getInt64Ty()) : b_.CreateFPToSI(a, b_.getInt64Ty());
+  // Float -> integer truncates and saturates, NaN gives 0, as the evaluator's conversion (a
+  // plain fptosi is poison out of range).
+  if (to == EType::I64)
+    return from == EType::Bool ? b_.CreateZExt(a, b_.getInt64Ty())
+                               : b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {b_.getInt64Ty(), a->getType()}, {a});
   return from == EType::F32 ? b_.CreateFCmpUNE(a, llvm::ConstantFP::get(b_.getFloatTy(), 0.0))
                             : b_.CreateICmpNE(a, b_.getInt64(0));
 }
@@ -225,6 +229,50 @@ Value* ExprEmitter::emitUnary(EOp op, Value* a, EType t) {
   return nullptr;
 }
 
+// i64 kiln.ipow(i64 base, i64 e), as the evaluator's integer Pow: for e >= 0 the power by
+// squaring with wrapping multiplications; for e < 0 through double (pow, truncated and
+// saturated), which leaves 1, -1 or 0 but for a zero base.
+llvm::Function* ExprEmitter::integerPow() {
+  llvm::Module& m = *b_.GetInsertBlock()->getModule();
+  if (llvm::Function* f = m.getFunction("kiln.ipow")) return f;
+  llvm::LLVMContext& ctx = m.getContext();
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  auto* f = llvm::Function::Create(llvm::FunctionType::get(i64, {i64, i64}, false),
+                                   llvm::Function::InternalLinkage, "kiln.ipow", m);
+  llvm::Value* base = f->getArg(0);
+  llvm::Value* e = f->getArg(1);
+  auto* entry = llvm::BasicBlock::Create(ctx, "entry", f);
+  auto* negative = llvm::BasicBlock::Create(ctx, "negative", f);
+  auto* loop = llvm::BasicBlock::Create(ctx, "loop", f);
+  auto* done = llvm::BasicBlock::Create(ctx, "done", f);
+  llvm::IRBuilder<> b(entry);
+  b.CreateCondBr(b.CreateICmpSLT(e, b.getInt64(0)), negative, loop);
+
+  b.SetInsertPoint(negative);
+  llvm::Type* f64 = b.getDoubleTy();
+  llvm::Value* p = b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, b.CreateSIToFP(base, f64), b.CreateSIToFP(e, f64));
+  b.CreateRet(b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {i64, f64}, {p}));
+
+  b.SetInsertPoint(loop);
+  llvm::PHINode* result = b.CreatePHI(i64, 2, "result");
+  llvm::PHINode* sq = b.CreatePHI(i64, 2, "square");
+  llvm::PHINode* rest = b.CreatePHI(i64, 2, "rest");
+  result->addIncoming(b.getInt64(1), entry);
+  sq->addIncoming(base, entry);
+  rest->addIncoming(e, entry);
+  llvm::Value* done0 = b.CreateICmpEQ(rest, b.getInt64(0));
+  llvm::Value* odd = b.CreateICmpNE(b.CreateAnd(rest, b.getInt64(1)), b.getInt64(0));
+  llvm::Value* nextResult = b.CreateSelect(odd, b.CreateMul(result, sq), result);
+  result->addIncoming(nextResult, loop);
+  sq->addIncoming(b.CreateMul(sq, sq), loop);
+  rest->addIncoming(b.CreateLShr(rest, b.getInt64(1)), loop);
+  // Test before using: the values leave through `done` when rest was 0 on entry to the block.
+  b.CreateCondBr(done0, done, loop);
+  b.SetInsertPoint(done);
+  b.CreateRet(result);
+  return f;
+}
+
 Value* ExprEmitter::emitBinary(EOp op, Value* a, Value* b, EType t) {
   const bool f = t == EType::F32;
   switch (op) {
@@ -232,7 +280,7 @@ Value* ExprEmitter::emitBinary(EOp op, Value* a, Value* b, EType t) {
     case EOp::Sub: return f ? b_.CreateFSub(a, b) : b_.CreateNSWSub(a, b);
     case EOp::Mul: return f ? b_.CreateFMul(a, b) : b_.CreateNSWMul(a, b);
     case EOp::Div: return f ? b_.CreateFDiv(a, b) : b_.CreateSDiv(a, b);
-    case EOp::Pow: return intrinsic(llvm::Intrinsic::pow, a, b);
+    case EOp::Pow: return f ? intrinsic(llvm::Intrinsic::pow, a, b) : b_.CreateCall(integerPow(), {a, b});
     case EOp::Min: return b_.CreateSelect(f ? b_.CreateFCmpOLT(b, a) : b_.CreateICmpSLT(b, a), b, a);
     case EOp::Max: return b_.CreateSelect(f ? b_.CreateFCmpOLT(a, b) : b_.CreateICmpSLT(a, b), b, a);
     case EOp::FloorDiv:

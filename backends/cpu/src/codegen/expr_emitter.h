@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "plan/kernel_plan.h"
+#include "codegen/plan_types.h"
 
 namespace kiln::cpu {
 
@@ -56,6 +56,8 @@ class ExprEmitter {
   llvm::Value* emitBinary(EOp op, llvm::Value* a, llvm::Value* b, EType t);
   llvm::Value* emitCast(llvm::Value* a, EType from, EType to);
   llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::Value* a, llvm::Value* b = nullptr);
+  /// The module's integer power function (defined on first use).
+  llvm::Function* integerPow();
 };
 
 /// Emits `for (iv = lo; iv < hi; ++iv) body(iv)` at the builder's position (zero-trip safe);

@@ -12,23 +12,15 @@
 #include <optional>
 
 #include "codegen/expr_emitter.h"
-#include "plan/kernel_plan.h"
+#include "kiln/plan/gemm_shape.h"
 
 namespace kiln::cpu {
 
 class MomentAccumulator;
 
-/// How a Gemm-kind kernel maps onto the micro-kernel.
-struct GemmMatch {
-  Expr a;                   ///< A element: over domain vars (not colVar) and reduction vars
-  Expr aInterior;           ///< A without the padding guard, valid where `interior` holds
-  Expr interior;            ///< Kernel::interior when the body had a guard, else null
-  int bBuf = -1;            ///< the constant B buffer
-  std::vector<int> bDimVar; ///< variable id indexing each dim of B
-  int rowVar = -1;          ///< domain var blocked by MR
-  int colVar = -1;          ///< domain var blocked by NR (B's output dim)
-  int64_t n = 0;            ///< extent of colVar
-  int64_t k = 0;            ///< product of the reduction extents
+/// How a Gemm-kind kernel maps onto the micro-kernel: its shape (plan/gemm_shape.h) and the
+/// register block chosen for it.
+struct GemmMatch : GemmShape {
   int mr = 4, nr = 16;      ///< block size
   int lanes = 8;            ///< floats per vector register
   /// Row-vector form, for few columns (Conv with <= 8 output channels) over rows that are the

@@ -1,5 +1,4 @@
-// Recognising a Gemm-kind kernel as A(rows, k) * B(cols, k) with a constant B, and choosing
-// its register block.
+// Blocking a GEMM-shaped kernel (plan/gemm_shape.h) for the register micro-kernel.
 #include <algorithm>
 
 #include "codegen/gemm_emitter.h"
@@ -7,19 +6,6 @@
 namespace kiln::cpu {
 
 namespace {
-
-bool uses(const Expr& e, const std::function<bool(const ExprNode&)>& pred) {
-  bool found = false;
-  visit(e, [&](const Expr& n) { found = found || pred(*n); });
-  return found;
-}
-
-bool isConstantF32Load(const Program& p, const Expr& e) {
-  if (e->op != EOp::Load) return false;
-  const Buffer& buf = p.buffers[static_cast<size_t>(e->i)];
-  return buf.kind == BufferKind::Constant && buf.data && buf.data->dtype == DType::F32 &&
-         buf.data->rank() == static_cast<int64_t>(e->args.size());
-}
 
 // Columns per block: as many vectors (up to 3 with 32 registers, 2 with 16) as pad no more
 // columns than one vector would; more columns per block read each A element fewer times.
@@ -45,7 +31,7 @@ int chooseRows(const Poly& rows, int nv, int lanes) {
 
 // True when e = rowVar + (terms without rowVar): unit stride along the rows.
 bool unitStride(const Expr& e, int var) {
-  auto without = [&](const Expr& x) { return !uses(x, [&](const ExprNode& n) { return n.op == EOp::Var && n.i == var; }); };
+  auto without = [&](const Expr& x) { return !usesVar(x, var); };
   if (e->op == EOp::Var) return e->i == var;
   if (e->op == EOp::Add) return (unitStride(e->args[0], var) && without(e->args[1])) || (unitStride(e->args[1], var) && without(e->args[0]));
   if (e->op == EOp::Sub) return unitStride(e->args[0], var) && without(e->args[1]);
@@ -62,7 +48,7 @@ void chooseRowVector(const Program& p, const Kernel& k, GemmMatch& g) {
   const Expr& a = g.a;
   if (a->op != EOp::Load || p.buffers[static_cast<size_t>(a->i)].dtype != DType::F32) return;
   for (size_t d = 0; d + 1 < a->args.size(); ++d)
-    if (uses(a->args[d], [&](const ExprNode& n) { return n.op == EOp::Var && n.i == g.rowVar; })) return;
+    if (usesVar(a->args[d], g.rowVar)) return;
   if (a->args.empty() || !unitStride(a->args.back(), g.rowVar)) return;
   const int64_t r = rows.constValue();
   const int accRegs = g.lanes == 16 ? 24 : 12;
@@ -86,7 +72,7 @@ void chooseDot(const Program& p, const Kernel& k, GemmMatch& g) {
   const Expr& last = a->args.back();
   if (last->op != EOp::Var || last->i != rank) return;
   for (size_t d = 0; d + 1 < a->args.size(); ++d)
-    if (uses(a->args[d], [&](const ExprNode& n) { return n.op == EOp::Var && n.i == rank; })) return;
+    if (usesVar(a->args[d], rank)) return;
   const std::vector<Poly>& shape = p.buffers[static_cast<size_t>(a->i)].shape;
   if (shape.empty() || !(shape.back() == Poly(g.k))) return;
   g.dot = true;
@@ -98,65 +84,15 @@ void chooseDot(const Program& p, const Kernel& k, GemmMatch& g) {
 }  // namespace
 
 std::optional<GemmMatch> matchGemm(const Program& p, const Kernel& k, int lanes) {
-  if (k.kind != KernelKind::Gemm || !k.reduce || k.reduce->kind != ReduceKind::Sum) return std::nullopt;
-  const int rank = static_cast<int>(k.domain.size());
-  const int nred = static_cast<int>(k.reduce->extents.size());
-  if (rank < 2 || nred < 1) return std::nullopt;
-  Expr body = k.reduce->body, guard;
-  if (body->op == EOp::Select) {
-    const Expr& other = body->args[2];
-    if (other->op != EOp::ConstF || other->f != 0.0) return std::nullopt;
-    guard = body->args[0];
-    body = body->args[1];
-  }
-  if (body->op != EOp::Mul || body->type != EType::F32) return std::nullopt;
-  Expr a, bl;
-  if (isConstantF32Load(p, body->args[1])) {
-    a = body->args[0], bl = body->args[1];
-  } else if (isConstantF32Load(p, body->args[0])) {
-    a = body->args[1], bl = body->args[0];
-  } else {
-    return std::nullopt;
-  }
-
+  std::optional<GemmShape> shape = matchGemmShape(p, k);
+  if (!shape) return std::nullopt;
   GemmMatch g;
-  g.bBuf = static_cast<int>(bl->i);
-  std::vector<int> seen(static_cast<size_t>(nred), 0);
-  for (const Expr& ix : bl->args) {
-    if (ix->op != EOp::Var) return std::nullopt;
-    const int v = static_cast<int>(ix->i);
-    if (v < rank) {
-      if (g.colVar >= 0) return std::nullopt;
-      g.colVar = v;
-    } else if (v - rank >= nred || seen[static_cast<size_t>(v - rank)]++) {
-      return std::nullopt;
-    }
-    g.bDimVar.push_back(v);
-  }
-  if (g.colVar < 0 || std::count(seen.begin(), seen.end(), 1) != nred) return std::nullopt;
-  if (!k.domain[static_cast<size_t>(g.colVar)].isConst()) return std::nullopt;
-  g.n = k.domain[static_cast<size_t>(g.colVar)].constValue();
-  g.k = 1;
-  for (const Poly& e : k.reduce->extents) {
-    if (!e.isConst()) return std::nullopt;
-    g.k *= e.constValue();
-  }
-  if (g.n <= 0 || g.k <= 0) return std::nullopt;
-  g.a = guard ? select(guard, a, constF(0)) : a;
-  if (guard && k.interior) g.aInterior = a, g.interior = k.interior;
-  const int col = g.colVar;
-  if (uses(g.a, [&](const ExprNode& n) { return (n.op == EOp::Var && n.i == col) || n.op == EOp::Acc; }))
-    return std::nullopt;
-  for (int v = rank - 1; v >= 0; --v)
-    if (v != g.colVar) {
-      g.rowVar = v;
-      break;
-    }
+  static_cast<GemmShape&>(g) = std::move(*shape);
   g.lanes = lanes;
   g.nr = chooseCols(g.n, lanes);
   g.mr = chooseRows(k.domain[static_cast<size_t>(g.rowVar)], g.nr / lanes, lanes);
-  if (!guard) chooseRowVector(p, k, g);
-  if (!guard && !g.rowVector) chooseDot(p, k, g);
+  if (!g.guarded) chooseRowVector(p, k, g);
+  if (!g.guarded && !g.rowVector) chooseDot(p, k, g);
   return g;
 }
 

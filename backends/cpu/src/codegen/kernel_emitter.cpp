@@ -20,20 +20,6 @@ using llvm::Value;
 constexpr int64_t kRepresentative = 16;
 constexpr int64_t kShortRow = 64;  // innermost extents up to this get a masked vector tail
 
-std::vector<int> rootsUsed(const Program& p, const Kernel& k) {
-  std::vector<int> roots;
-  if (k.out >= 0) roots.push_back(p.root(k.out));
-  if (k.moments) roots.push_back(p.root(k.moments->buf));
-  auto note = [&](const Expr& e) {
-    if (e) visit(e, [&](const Expr& n) { if (n->op == EOp::Load) roots.push_back(p.root(static_cast<int>(n->i))); });
-  };
-  note(k.value);
-  if (k.reduce) note(k.reduce->body);
-  std::sort(roots.begin(), roots.end());
-  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
-  return roots;
-}
-
 // The loop nest for iterations [begin, end) of the flattened outer domain.
 void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEmitter& ex,
               Value* begin, Value* end, MomentAccumulator* sums) {
@@ -124,7 +110,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   llvm::LLVMContext& ctx = m.getContext();
   auto* ptrTy = llvm::PointerType::get(ctx, 0);
   auto* i64 = llvm::Type::getInt64Ty(ctx);
-  const std::vector<int> roots = rootsUsed(prog, k);
+  const std::vector<int> roots = rootBuffersOf(prog, k);
   const std::optional<GemmMatch> gemm = matchGemm(prog, k, tuning.vectorLanes);
   const bool finalize = k.moments && k.moments->step == MomentSums::Step::Finalize;
 
@@ -179,7 +165,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
 
   // Moments: one parallel iteration per partial (the plan keeps them few and large);
   // Finalize: 2 * partials additions per group.
-  if (finalize) return {body, size(k.domain[0]), std::max<int64_t>(1, tuning.grainWork / (2 * MomentSums::kMaxPartials))};
+  if (finalize) return {body, size(k.domain[0]), std::max<int64_t>(1, tuning.grainWork / (2 * prog.maxPartials))};
   if (k.moments) return {body, k.moments->partials, 1};
   if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, tuning.gemmGrainWork / gemmWorkPerIteration(*gemm))};
   const size_t rank = k.domain.size();

@@ -8,6 +8,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "codegen/expr_emitter.h"
+#include "kiln/plan/artifact_abi.h"
 #include "kiln/kiln_artifact.h"
 #include "kiln/support/error.h"
 
@@ -24,44 +25,6 @@ constexpr uint32_t kIoAlignment = 8;
 
 using llvm::Constant;
 using llvm::Value;
-
-int32_t abiDType(DType t) {
-  switch (t) {
-    case DType::F32: return KILN_DTYPE_FLOAT32;
-    case DType::F64: return KILN_DTYPE_FLOAT64;
-    case DType::I64: return KILN_DTYPE_INT64;
-    case DType::I32: return KILN_DTYPE_INT32;
-    case DType::I8: return KILN_DTYPE_INT8;
-    case DType::U8: return KILN_DTYPE_UINT8;
-    case DType::Bool: return KILN_DTYPE_BOOL;
-  }
-  return 0;
-}
-
-// Symbol table of the artifact: the bound symbols, then one derived symbol per distinct
-// output dim that is neither a constant nor a bound symbol ("N*4").
-struct SymbolTable {
-  std::vector<std::string> names;
-  std::vector<Poly> derived;  ///< value of names[bound + i]
-  size_t bound = 0;
-
-  explicit SymbolTable(const Program& p) : names(p.symbols), bound(p.symbols.size()) {
-    for (const Signature& s : p.outputs)
-      for (const Poly& d : s.dims) dimCode(d, true);
-  }
-  // KILN dim encoding of d (adding a derived symbol when `add`).
-  int64_t dimCode(const Poly& d, bool add = false) {
-    if (d.isConst()) return d.constValue();
-    if (d.terms().size() == 1 && d.terms().begin()->second == 1 && d.terms().begin()->first.size() == 1)
-      return KILN_DIM_SYMBOL(d.terms().begin()->first[0]);
-    for (size_t i = 0; i < derived.size(); ++i)
-      if (derived[i] == d) return KILN_DIM_SYMBOL(bound + i);
-    if (!add) return 0;
-    derived.push_back(d);
-    names.push_back(d.str(std::vector<std::string>(names.begin(), names.begin() + bound)));
-    return KILN_DIM_SYMBOL(bound + derived.size() - 1);
-  }
-};
 
 class Builder {
  public:

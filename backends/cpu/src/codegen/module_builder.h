@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "plan/kernel_plan.h"
+#include "codegen/plan_types.h"
 
 namespace kiln::cpu {
 

@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "codegen/expr_emitter.h"
-#include "plan/kernel_plan.h"
+#include "codegen/plan_types.h"
 
 namespace kiln::cpu {
 

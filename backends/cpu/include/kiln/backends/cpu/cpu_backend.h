@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "kiln/backends/backend.h"
 #include "kiln/eval/evaluator.h"
 #include "kiln/ir/graph.h"
 
@@ -31,14 +32,9 @@ enum class EmitKind { SharedLibrary, Object, LLVMIR, Asm };
 /// lowering).
 bool cpuSupports(OpKind k);
 
-/// A model compiled in memory. Thread-safe: run may be called from several threads.
-class CompiledModel {
+/// A model compiled in memory (Executable: run on named inputs from any number of threads).
+class CompiledModel : public backend::Executable {
  public:
-  virtual ~CompiledModel() = default;
-  /// Runs the model on named inputs (every graph input, dtypes and shapes as declared,
-  /// symbolic dims bound consistently) and returns the named graph outputs.
-  /// Throws Error(InvalidInput) naming the input for a wrong name, dtype or shape.
-  virtual TensorMap run(const TensorMap& inputs, int numThreads = 1) const = 0;
   /// The optimised LLVM IR of the module (for inspection and tests).
   virtual const std::string& llvmIR() const = 0;
 };
@@ -54,3 +50,9 @@ void compileCpuToFile(const Graph& g, const CpuOptions& options, EmitKind kind,
                       const std::string& path);
 
 }  // namespace kiln::cpu
+
+namespace kiln::backend {
+/// The CPU backend behind the backend interface (listed in backends/registry.cpp):
+/// compile = compileCpuJit, emit = compileCpuToFile with the formats so, obj, llvm, asm.
+std::unique_ptr<Backend> make_cpu_backend();
+}  // namespace kiln::backend

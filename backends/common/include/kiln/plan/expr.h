@@ -1,0 +1,80 @@
+#pragma once
+/// Element expressions of the kernel plan: what one output element of a kernel is, as a tree
+/// over loop variables, symbolic sizes and loads from buffers. Values are float32, int64 or
+/// bool; builders fold integer constants so index arithmetic stays small.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "kiln/plan/poly.h"
+
+namespace kiln::plan {
+
+enum class EType : uint8_t { F32, I64, Bool };
+
+/// Expression operators. Binary arithmetic works on F32 or I64 operands of one type;
+/// FloorDiv/Mod are integer-only (floored, divisor > 0); comparisons yield Bool.
+enum class EOp : uint8_t {
+  ConstF, ConstI, Size, Var, Load, Acc,
+  Neg, Abs, Sqrt, Exp, Log, Tanh, Sigmoid, Recip,
+  Add, Sub, Mul, Div, Pow, Min, Max, FloorDiv, Mod,
+  Lt, Le, Eq, And, Or, Not,
+  Select, Cast,
+};
+
+struct ExprNode;
+using Expr = std::shared_ptr<const ExprNode>;
+
+struct ExprNode {
+  EOp op;
+  EType type;
+  double f = 0;       ///< ConstF
+  int64_t i = 0;      ///< ConstI; Var: variable id; Load: buffer id
+  Poly size;          ///< Size
+  std::vector<Expr> args;  ///< operands; Load: one index per buffer dim
+};
+
+// ---- leaves
+Expr constF(double v);
+Expr constI(int64_t v);
+/// A symbolic size as an int64 value (constant when the Poly is).
+Expr size(const Poly& p);
+Expr var(int id);
+/// Variables first .. first+n-1 (e.g. a kernel's domain variables).
+std::vector<Expr> vars(size_t n, int first = 0);
+/// Element of buffer `buf` at a multi-dimensional index (one I64 expr per dim).
+Expr load(int buf, EType type, std::vector<Expr> index);
+/// The reduction accumulator (only in a kernel's value expression).
+Expr acc();
+
+// ---- operators (integer constants fold; x+0, x*1, x*0 simplify)
+Expr unary(EOp op, Expr a);
+Expr binary(EOp op, Expr a, Expr b);
+Expr add(Expr a, Expr b);
+Expr sub(Expr a, Expr b);
+Expr mul(Expr a, Expr b);
+Expr div(Expr a, Expr b);
+Expr floorDiv(Expr a, Expr b);
+Expr mod(Expr a, Expr b);
+Expr minE(Expr a, Expr b);  ///< b < a ? b : a (std::min)
+Expr maxE(Expr a, Expr b);  ///< a < b ? b : a (std::max)
+Expr lt(Expr a, Expr b);
+Expr le(Expr a, Expr b);
+Expr eq(Expr a, Expr b);
+Expr land(Expr a, Expr b);
+Expr select(Expr c, Expr a, Expr b);
+Expr cast(EType to, Expr a);
+/// 0 <= a < n.
+Expr inRange(Expr a, Expr n);
+
+bool isConstI(const Expr& e, int64_t v);
+/// True when `e` contains a Load (such subtrees are evaluated lazily under Select).
+bool hasLoad(const Expr& e);
+/// Rebuilds `e` bottom-up, replacing every node for which `f` returns non-null.
+Expr rewrite(const Expr& e, const std::function<Expr(const Expr&)>& f);
+/// Calls f on every node (pre-order; shared subtrees visited once per reference).
+void visit(const Expr& e, const std::function<void(const Expr&)>& f);
+/// Replaces Var(i) by vars[i] (ids beyond vars.size() stay).
+Expr substituteVars(const Expr& e, const std::vector<Expr>& vars);
+
+}  // namespace kiln::plan

@@ -1,0 +1,199 @@
+#include "kiln/plan/expr.h"
+
+#include <cassert>
+
+namespace kiln::plan {
+
+namespace {
+
+Expr make(EOp op, EType t, std::vector<Expr> args = {}) {
+  auto n = std::make_shared<ExprNode>();
+  n->op = op;
+  n->type = t;
+  n->args = std::move(args);
+  return n;
+}
+
+bool constInt(const Expr& e, int64_t& v) {
+  if (e->op != EOp::ConstI) return false;
+  v = e->i;
+  return true;
+}
+
+int64_t floorDivI(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+Expr constF(double v) {
+  auto n = std::make_shared<ExprNode>();
+  n->op = EOp::ConstF;
+  n->type = EType::F32;
+  n->f = v;
+  return n;
+}
+
+Expr constI(int64_t v) {
+  auto n = std::make_shared<ExprNode>();
+  n->op = EOp::ConstI;
+  n->type = EType::I64;
+  n->i = v;
+  return n;
+}
+
+Expr size(const Poly& p) {
+  if (p.isConst()) return constI(p.constValue());
+  auto n = std::make_shared<ExprNode>();
+  n->op = EOp::Size;
+  n->type = EType::I64;
+  n->size = p;
+  return n;
+}
+
+Expr var(int id) {
+  auto n = std::make_shared<ExprNode>();
+  n->op = EOp::Var;
+  n->type = EType::I64;
+  n->i = id;
+  return n;
+}
+
+std::vector<Expr> vars(size_t n, int first) {
+  std::vector<Expr> v;
+  for (size_t i = 0; i < n; ++i) v.push_back(var(first + static_cast<int>(i)));
+  return v;
+}
+
+Expr load(int buf, EType type, std::vector<Expr> index) {
+  auto n = std::make_shared<ExprNode>();
+  n->op = EOp::Load;
+  n->type = type;
+  n->i = buf;
+  n->args = std::move(index);
+  return n;
+}
+
+Expr acc() { return make(EOp::Acc, EType::F32); }
+
+bool isConstI(const Expr& e, int64_t v) { return e->op == EOp::ConstI && e->i == v; }
+
+Expr unary(EOp op, Expr a) {
+  if (op == EOp::Neg && a->op == EOp::ConstI) return constI(-a->i);
+  const EType t = op == EOp::Not ? EType::Bool : a->type;
+  return make(op, t, {std::move(a)});
+}
+
+Expr binary(EOp op, Expr a, Expr b) {
+  assert(a->type == b->type || op == EOp::Pow);
+  int64_t x, y;
+  if (constInt(a, x) && constInt(b, y)) {
+    switch (op) {
+      case EOp::Add: return constI(x + y);
+      case EOp::Sub: return constI(x - y);
+      case EOp::Mul: return constI(x * y);
+      case EOp::FloorDiv: return constI(floorDivI(x, y));
+      case EOp::Mod: return constI(x - floorDivI(x, y) * y);
+      case EOp::Min: return constI(std::min(x, y));
+      case EOp::Max: return constI(std::max(x, y));
+      default: break;
+    }
+  }
+  if (a->type == EType::I64) {
+    switch (op) {
+      case EOp::Add:
+        if (isConstI(a, 0)) return b;
+        if (isConstI(b, 0)) return a;
+        break;
+      case EOp::Sub:
+        if (isConstI(b, 0)) return a;
+        break;
+      case EOp::Mul:
+        if (isConstI(a, 1)) return b;
+        if (isConstI(b, 1)) return a;
+        if (isConstI(a, 0) || isConstI(b, 0)) return constI(0);
+        break;
+      case EOp::FloorDiv:
+        if (isConstI(b, 1)) return a;
+        break;
+      case EOp::Mod:
+        if (isConstI(b, 1)) return constI(0);
+        break;
+      default: break;
+    }
+  }
+  EType t = a->type;
+  if (op == EOp::Lt || op == EOp::Le || op == EOp::Eq) t = EType::Bool;
+  return make(op, t, {std::move(a), std::move(b)});
+}
+
+Expr add(Expr a, Expr b) { return binary(EOp::Add, std::move(a), std::move(b)); }
+Expr sub(Expr a, Expr b) { return binary(EOp::Sub, std::move(a), std::move(b)); }
+Expr mul(Expr a, Expr b) { return binary(EOp::Mul, std::move(a), std::move(b)); }
+Expr div(Expr a, Expr b) { return binary(EOp::Div, std::move(a), std::move(b)); }
+Expr floorDiv(Expr a, Expr b) { return binary(EOp::FloorDiv, std::move(a), std::move(b)); }
+Expr mod(Expr a, Expr b) { return binary(EOp::Mod, std::move(a), std::move(b)); }
+Expr minE(Expr a, Expr b) { return binary(EOp::Min, std::move(a), std::move(b)); }
+Expr maxE(Expr a, Expr b) { return binary(EOp::Max, std::move(a), std::move(b)); }
+Expr lt(Expr a, Expr b) { return binary(EOp::Lt, std::move(a), std::move(b)); }
+Expr le(Expr a, Expr b) { return binary(EOp::Le, std::move(a), std::move(b)); }
+Expr eq(Expr a, Expr b) { return binary(EOp::Eq, std::move(a), std::move(b)); }
+
+Expr land(Expr a, Expr b) {
+  if (!a) return b;
+  if (!b) return a;
+  return make(EOp::And, EType::Bool, {std::move(a), std::move(b)});
+}
+
+Expr select(Expr c, Expr a, Expr b) {
+  if (!c) return a;
+  const EType t = a->type;
+  return make(EOp::Select, t, {std::move(c), std::move(a), std::move(b)});
+}
+
+Expr cast(EType to, Expr a) {
+  if (a->type == to) return a;
+  if (to == EType::F32 && a->op == EOp::ConstI) return constF(static_cast<double>(a->i));
+  return make(EOp::Cast, to, {std::move(a)});
+}
+
+Expr inRange(Expr a, Expr n) {
+  return land(le(constI(0), a), lt(a, std::move(n)));
+}
+
+bool hasLoad(const Expr& e) {
+  if (e->op == EOp::Load) return true;
+  for (const Expr& a : e->args)
+    if (hasLoad(a)) return true;
+  return false;
+}
+
+Expr rewrite(const Expr& e, const std::function<Expr(const Expr&)>& f) {
+  if (Expr r = f(e)) return r;
+  if (e->args.empty()) return e;
+  std::vector<Expr> args;
+  bool changed = false;
+  for (const Expr& a : e->args) {
+    args.push_back(rewrite(a, f));
+    changed |= args.back() != a;
+  }
+  if (!changed) return e;
+  auto n = std::make_shared<ExprNode>(*e);
+  n->args = std::move(args);
+  // Re-run the folding builders for integer binaries so substituted constants simplify.
+  if (n->args.size() == 2 && n->type == EType::I64 && n->op != EOp::Load)
+    return binary(n->op, n->args[0], n->args[1]);
+  return n;
+}
+
+void visit(const Expr& e, const std::function<void(const Expr&)>& f) {
+  f(e);
+  for (const Expr& a : e->args) visit(a, f);
+}
+
+Expr substituteVars(const Expr& e, const std::vector<Expr>& vars) {
+  return rewrite(e, [&](const Expr& n) -> Expr {
+    if (n->op == EOp::Var && static_cast<size_t>(n->i) < vars.size()) return vars[n->i];
+    return nullptr;
+  });
+}
+
+}  // namespace kiln::plan

@@ -1,0 +1,167 @@
+#include <algorithm>
+
+#include "kiln/plan/schedule.h"
+
+namespace kiln::plan {
+
+namespace {
+
+std::vector<Expr> loadsOf(const Expr& e, int buf) {
+  std::vector<Expr> out;
+  if (!e) return out;
+  visit(e, [&](const Expr& n) {
+    if (n->op == EOp::Load && n->i == buf) out.push_back(n);
+  });
+  return out;
+}
+
+// Pure data movement: loads, index arithmetic, selects and casts; no float arithmetic.
+bool isDataMovement(const Expr& e) {
+  bool ok = true;
+  visit(e, [&](const Expr& n) {
+    if (n->type == EType::F32 && n->op != EOp::Load && n->op != EOp::Select && n->op != EOp::ConstF &&
+        n->op != EOp::Cast)
+      ok = false;
+  });
+  return ok;
+}
+
+bool isIdentity(const Expr& load, size_t rank) {
+  if (load->args.size() != rank) return false;
+  for (size_t i = 0; i < rank; ++i)
+    if (load->args[i]->op != EOp::Var || load->args[i]->i != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+Expr replaceLoads(const Expr& e, int buf, const std::function<Expr(const Expr&)>& with) {
+  if (!e) return e;
+  return rewrite(e, [&](const Expr& n) -> Expr {
+    return n->op == EOp::Load && n->i == buf ? with(n) : nullptr;
+  });
+}
+
+struct Usage {
+  std::vector<int> writers;       ///< kernels storing into the buffer or a view of it
+  std::vector<int> readers;       ///< kernels loading it directly
+  bool viewed = false;            ///< an Alias refers to it
+};
+
+std::vector<Usage> usage(const Program& p) {
+  std::vector<Usage> u(p.buffers.size());
+  for (size_t b = 0; b < p.buffers.size(); ++b)
+    if (p.buffers[b].kind == BufferKind::Alias) u[p.buffers[b].aliasOf].viewed = true;
+  for (size_t k = 0; k < p.kernels.size(); ++k) {
+    const Kernel& K = p.kernels[k];
+    if (K.out >= 0) u[p.root(K.out)].writers.push_back(static_cast<int>(k));
+    forEachLoad(K, [&](const Expr& n) {
+      auto& r = u[n->i].readers;
+      if (r.empty() || r.back() != static_cast<int>(k)) r.push_back(static_cast<int>(k));
+    });
+  }
+  return u;
+}
+
+// Tries to fuse the producer of `buf` into reader kernel `ci`; true on success.
+bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
+  const Buffer& B = p.buffers[buf];
+  const Usage& use = u[buf];
+  if (B.kind != BufferKind::Temp || use.viewed || use.writers.size() != 1 || use.readers.size() != 1)
+    return false;
+  const int pi = use.writers[0];
+  Kernel& P = p.kernels[pi];
+  Kernel& C = p.kernels[ci];
+  if (pi >= ci || P.out != buf || !P.store.empty() || P.moments || C.moments) return false;
+  for (const Kernel& K : p.kernels)
+    for (const RangeCheck& rc : K.checks)
+      if (rc.buf == buf) return false;  // the check reads the materialised buffer
+  const auto inValue = loadsOf(C.value, buf);
+  const auto inBody = C.reduce ? loadsOf(C.reduce->body, buf) : std::vector<Expr>{};
+  size_t allLoads = 0;  // loads in store indices or conditions are not rewritten below
+  forEachLoad(C, [&](const Expr& n) { allLoads += n->i == buf; });
+  if (allLoads != inValue.size() + inBody.size()) return false;
+
+  if (!P.reduce) {
+    const bool single = inValue.size() + inBody.size() == 1 && inBody.empty();
+    if (!single && !isDataMovement(P.value)) return false;
+    auto inline_ = [&](const Expr& ld) { return substituteVars(P.value, ld->args); };
+    C.value = replaceLoads(C.value, buf, inline_);
+    if (C.reduce) C.reduce->body = replaceLoads(C.reduce->body, buf, inline_);
+    C.name = P.name + "+" + C.name;
+    C.checks.insert(C.checks.begin(), P.checks.begin(), P.checks.end());
+  } else {
+    // Every load of buf is the element at the reader's position (a Relu reads it twice), so
+    // all become the producer's value.
+    const bool identity = !inValue.empty() && std::all_of(inValue.begin(), inValue.end(), [&](const Expr& ld) {
+      return isIdentity(ld, C.domain.size());
+    });
+    if (C.reduce || !identity || !inBody.empty() || C.domain != P.domain) return false;
+    Kernel merged = P;
+    merged.name = P.name + "+" + C.name;
+    merged.value = replaceLoads(C.value, buf, [&](const Expr&) { return P.value; });
+    merged.out = C.out;
+    merged.store = C.store;
+    merged.checks.insert(merged.checks.end(), C.checks.begin(), C.checks.end());
+    C = std::move(merged);
+  }
+  p.kernels.erase(p.kernels.begin() + pi);
+  return true;
+}
+
+// Folds the statistics pass S (a kernel that only accumulates the moments of buffer y, read
+// element for element) into y's producer P: P accumulates the values as it stores them, so y
+// is not read again for the statistics. Only where P writes y whole over S's domain (the
+// groups are then the same expression of the same variables) and every other reader of y
+// belongs to the same BatchNorm (reads the moments the sums finalise into): a producer whose
+// output goes elsewhere as well keeps the standalone pass.
+bool foldStatistics(Program& p, const std::vector<Usage>& u, int si) {
+  const Kernel& S = p.kernels[si];
+  if (!S.moments || S.moments->step != MomentSums::Step::Accumulate || S.out >= 0 || S.reduce ||
+      S.value->op != EOp::Load || !isIdentity(S.value, S.domain.size()))
+    return false;
+  const int y = static_cast<int>(S.value->i);
+  const Usage& use = u[y];
+  if (p.buffers[y].kind != BufferKind::Temp || use.viewed || use.writers.size() != 1) return false;
+  Kernel& P = p.kernels[use.writers[0]];
+  if (use.writers[0] >= si || P.out != y || !P.store.empty() || P.domain != S.domain || P.moments ||
+      P.value->type != EType::F32)
+    return false;
+  int moments = -1;
+  for (const Kernel& F : p.kernels)
+    if (F.moments && F.moments->step == MomentSums::Step::Finalize && F.moments->buf == S.moments->buf) moments = F.out;
+  for (int r : use.readers)
+    if (r != si && loadsOf(p.kernels[r].value, moments).empty()) return false;
+  P.moments = S.moments;
+  P.name += "+" + S.name;
+  p.kernels.erase(p.kernels.begin() + si);
+  return true;
+}
+
+}  // namespace
+
+int fuseKernels(Program& p) {
+  int fused = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    const std::vector<Usage> u = usage(p);
+    for (size_t ci = 0; ci < p.kernels.size() && !changed; ++ci) {
+      std::vector<int> bufs;
+      forEachLoad(p.kernels[ci], [&](const Expr& n) { bufs.push_back(static_cast<int>(n->i)); });
+      std::sort(bufs.begin(), bufs.end());
+      bufs.erase(std::unique(bufs.begin(), bufs.end()), bufs.end());
+      for (int b : bufs)
+        if (tryFuse(p, u, b, static_cast<int>(ci))) {
+          changed = true;
+          ++fused;
+          break;
+        }
+    }
+  }
+  // After the epilogues are final: the statistics are of the values the producers store.
+  for (size_t si = 0; si < p.kernels.size();) {
+    if (foldStatistics(p, usage(p), static_cast<int>(si))) ++fused;
+    else ++si;
+  }
+  return fused;
+}
+
+}  // namespace kiln::plan
