@@ -1,5 +1,9 @@
 #include "kiln/plan/expr.h"
 
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
 #include <cassert>
 
 namespace kiln::plan {
@@ -159,34 +163,73 @@ Expr inRange(Expr a, Expr n) {
   return land(le(constI(0), a), lt(a, std::move(n)));
 }
 
+// Expressions are DAGs: fusion inlines a producer at every load of its buffer, so a chain of
+// Relus (each reading its input twice) shares subtrees 2^n ways. Every walk below handles
+// each distinct node once, so its cost is linear in the DAG, not in the unfolded tree.
+
 bool hasLoad(const Expr& e) {
-  if (e->op == EOp::Load) return true;
-  for (const Expr& a : e->args)
-    if (hasLoad(a)) return true;
-  return false;
+  bool found = false;
+  visit(e, [&](const Expr& n) { found = found || n->op == EOp::Load; });
+  return found;
 }
 
-Expr rewrite(const Expr& e, const std::function<Expr(const Expr&)>& f) {
-  if (Expr r = f(e)) return r;
-  if (e->args.empty()) return e;
-  std::vector<Expr> args;
-  bool changed = false;
-  for (const Expr& a : e->args) {
-    args.push_back(rewrite(a, f));
-    changed |= args.back() != a;
+namespace {
+
+Expr rewriteMemo(const Expr& e, const std::function<Expr(const Expr&)>& f,
+                 std::unordered_map<const ExprNode*, Expr>& memo) {
+  if (auto it = memo.find(e.get()); it != memo.end()) return it->second;
+  Expr out = f(e);
+  if (!out && e->args.empty()) out = e;
+  if (!out) {
+    std::vector<Expr> args;
+    bool changed = false;
+    for (const Expr& a : e->args) {
+      args.push_back(rewriteMemo(a, f, memo));
+      changed |= args.back() != a;
+    }
+    if (!changed) {
+      out = e;
+    } else {
+      auto n = std::make_shared<ExprNode>(*e);
+      n->args = std::move(args);
+      // Re-run the folding builders for integer binaries so substituted constants simplify.
+      if (n->args.size() == 2 && n->type == EType::I64 && n->op != EOp::Load) out = binary(n->op, n->args[0], n->args[1]);
+      else out = std::move(n);
+    }
   }
-  if (!changed) return e;
-  auto n = std::make_shared<ExprNode>(*e);
-  n->args = std::move(args);
-  // Re-run the folding builders for integer binaries so substituted constants simplify.
-  if (n->args.size() == 2 && n->type == EType::I64 && n->op != EOp::Load)
-    return binary(n->op, n->args[0], n->args[1]);
-  return n;
+  memo.emplace(e.get(), out);
+  return out;
+}
+
+}  // namespace
+
+Expr rewrite(const Expr& e, const std::function<Expr(const Expr&)>& f) {
+  std::unordered_map<const ExprNode*, Expr> memo;
+  return rewriteMemo(e, f, memo);
 }
 
 void visit(const Expr& e, const std::function<void(const Expr&)>& f) {
-  f(e);
-  for (const Expr& a : e->args) visit(a, f);
+  std::unordered_set<const ExprNode*> seen;
+  std::vector<const Expr*> stack{&e};
+  while (!stack.empty()) {
+    const Expr& n = *stack.back();
+    stack.pop_back();
+    if (!seen.insert(n.get()).second) continue;
+    f(n);
+    for (auto it = n->args.rbegin(); it != n->args.rend(); ++it) stack.push_back(&*it);
+  }
+}
+
+int64_t countReferences(const Expr& e, const std::function<bool(const ExprNode&)>& pred) {
+  std::unordered_map<const ExprNode*, int64_t> memo;
+  const std::function<int64_t(const Expr&)> count = [&](const Expr& n) -> int64_t {
+    if (auto it = memo.find(n.get()); it != memo.end()) return it->second;
+    int64_t c = pred(*n) ? 1 : 0;
+    for (const Expr& a : n->args) c = std::min<int64_t>(c + count(a), int64_t{1} << 40);  // saturate
+    memo.emplace(n.get(), c);
+    return c;
+  };
+  return count(e);
 }
 
 Expr substituteVars(const Expr& e, const std::vector<Expr>& vars) {

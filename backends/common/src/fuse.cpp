@@ -81,7 +81,10 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
   if (allLoads != inValue.size() + inBody.size()) return false;
 
   if (!P.reduce) {
-    const bool single = inValue.size() + inBody.size() == 1 && inBody.empty();
+    // One reference in all (a Relu's two uses of one load node are two references).
+    const bool single = inBody.empty() && countReferences(C.value, [&](const ExprNode& n) {
+                          return n.op == EOp::Load && n.i == buf;
+                        }) == 1;
     if (!single && !isDataMovement(P.value)) return false;
     auto inline_ = [&](const Expr& ld) { return substituteVars(P.value, ld->args); };
     C.value = replaceLoads(C.value, buf, inline_);

@@ -70,10 +70,14 @@ Expr inRange(Expr a, Expr n);
 bool isConstI(const Expr& e, int64_t v);
 /// True when `e` contains a Load (such subtrees are evaluated lazily under Select).
 bool hasLoad(const Expr& e);
-/// Rebuilds `e` bottom-up, replacing every node for which `f` returns non-null.
+/// Rebuilds `e` bottom-up, replacing every node for which `f` returns non-null. Shared
+/// subtrees stay shared: `f` sees each distinct node once and its result is reused.
 Expr rewrite(const Expr& e, const std::function<Expr(const Expr&)>& f);
-/// Calls f on every node (pre-order; shared subtrees visited once per reference).
+/// Calls f on every distinct node once (pre-order), however often the DAG shares it.
 void visit(const Expr& e, const std::function<void(const Expr&)>& f);
+/// Number of references to nodes satisfying `pred` in the tree `e` unfolds to (a node shared
+/// twice counts twice), computed over the DAG; saturates at 2^40.
+int64_t countReferences(const Expr& e, const std::function<bool(const ExprNode&)>& pred);
 /// Replaces Var(i) by vars[i] (ids beyond vars.size() stay).
 Expr substituteVars(const Expr& e, const std::vector<Expr>& vars);
 
