@@ -77,7 +77,7 @@ fs::path resolveInside(const std::string& location, const std::string& baseDir,
 
 }  // namespace
 
-void readExternalData(const onnx::TensorProto& p, const std::string& label,
+std::string readExternalData(const onnx::TensorProto& p, const std::string& label,
                       const std::string& baseDir, uint64_t byteCount, TensorBytes& out) {
   ExternalRef ref = parseRef(p, label);
   std::string what = label + ": external data path '" + ref.location + "'";
@@ -112,6 +112,7 @@ void readExternalData(const onnx::TensorProto& p, const std::string& label,
   if (!in)
     throw Error(ErrorCode::Io, what + ": reading " + std::to_string(length) + " bytes at offset " +
                                    std::to_string(offset) + " failed");
+  return path.string();
 }
 
 }  // namespace kiln::fe

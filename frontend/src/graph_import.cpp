@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "attr_reader.h"
+#include "kiln/support/checked_math.h"
 #include "kiln/support/error.h"
 #include "op_import.h"
 #include "tensor_codec.h"
@@ -93,7 +94,7 @@ class GraphImporter {
 
   void addInitializer(const onnx::TensorProto& t) {
     std::string label = "initializer '" + t.name() + "'";
-    defineConstant(t.name(), decodeTensor(t, {label, baseDir_}), label);
+    defineConstant(t.name(), decodeTensor(t, {label, baseDir_, &g_.externalDataFiles}), label);
     initializers_.insert(t.name());
   }
 
@@ -139,6 +140,9 @@ class GraphImporter {
         if (d.dim_value() < 0)
           throw Error(ErrorCode::InvalidModel,
                       label + " has negative dimension " + std::to_string(d.dim_value()));
+        if (d.dim_value() > kMaxTensorElements)
+          throw Error(ErrorCode::InvalidModel, label + " has dimension " + std::to_string(d.dim_value()) +
+                                                   ", more than a tensor may hold (2^48 elements)");
         s.push_back(Dim::known(d.dim_value()));
       } else if (d.has_dim_param() && !d.dim_param().empty()) {
         s.push_back(Dim::symbolic(d.dim_param()));
@@ -191,7 +195,7 @@ class GraphImporter {
     const std::string& attr = present[0];
     Tensor t;
     if (const onnx::TensorProto* tp = attrs.optTensor("value")) {
-      t = decodeTensor(*tp, {where + " value", baseDir_});
+      t = decodeTensor(*tp, {where + " value", baseDir_, &g_.externalDataFiles});
     } else if (auto f = attrs.optFloat("value_float")) {
       t = Tensor::fromFloats({*f}, {});
     } else if (auto fs = attrs.optFloats("value_floats")) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "kiln/support/error.h"
+#include "kiln/support/file_io.h"
 #include "op_export.h"
 #include "tensor_codec.h"
 
@@ -73,38 +74,7 @@ std::string exportOnnxBytes(const Graph& g) {
 }
 
 void exportOnnxFile(const Graph& g, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::string bytes = exportOnnxBytes(g);
-  fs::path target(path);
-  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  int fd = mkstemp(tmpl.data());
-  if (fd < 0)
-    throw Error(ErrorCode::Io, path + ": cannot create a temporary file in '" + dir.string() + "'");
-  // mkstemp creates 0600; give the model the usual permissions (or keep the old file's).
-  std::error_code ec;
-  fs::perms mode = fs::exists(target, ec) ? fs::status(target, ec).permissions() : fs::perms(0644);
-  ::fchmod(fd, static_cast<mode_t>(mode) & 07777);
-  auto fail = [&](const std::string& what) {
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    throw Error(ErrorCode::Io, path + ": " + what);
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) fail("writing the model failed");
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("flushing the model to disk failed");
-  if (::close(fd) != 0) {
-    ::unlink(tmpl.c_str());
-    throw Error(ErrorCode::Io, path + ": closing the model file failed");
-  }
-  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    ::unlink(tmpl.c_str());
-    throw Error(ErrorCode::Io, path + ": cannot replace the file (rename failed)");
-  }
+  writeFileAtomic(path, exportOnnxBytes(g));
 }
 
 }  // namespace kiln

@@ -1,5 +1,6 @@
 #include "tensor_codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -152,7 +153,9 @@ Tensor decodeTensor(const TensorProto& p, const TensorOrigin& origin) {
   t.dtype = *dtype;
   t.dims = std::move(dims);
   if (p.data_location() == TensorProto::EXTERNAL) {
-    readExternalData(p, label, origin.baseDir, byteCount, t.bytes);
+    const std::string file = readExternalData(p, label, origin.baseDir, byteCount, t.bytes);
+    if (origin.filesRead && std::find(origin.filesRead->begin(), origin.filesRead->end(), file) == origin.filesRead->end())
+      origin.filesRead->push_back(file);
     return t;
   }
   if (p.has_raw_data()) {

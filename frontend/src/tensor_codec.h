@@ -20,6 +20,7 @@ std::string onnxTypeName(int32_t elemType);
 struct TensorOrigin {
   std::string label;    ///< e.g. "initializer 'conv1.weight'"; every message starts with it
   std::string baseDir;  ///< model folder for external data; "" refuses external data
+  std::vector<std::string>* filesRead = nullptr;  ///< when set, external data files are added
 };
 
 /// Decodes a TensorProto (raw_data, typed fields or external data). Throws Error:

@@ -10,6 +10,7 @@ namespace kiln::rt::impl {
 namespace {
 
 constexpr int32_t kMaxCount = 1 << 16;  // far beyond any real model; guards against garbage
+constexpr int64_t kMaxExtent = int64_t{1} << 48;  // the compiler's limit (kiln/support/checked_math.h)
 
 [[noreturn]] void malformed(const std::string& path, const std::string& what) {
   fail(KILN_STATUS_NOT_AN_ARTIFACT, "'" + path + "' is not a kiln artifact: malformed descriptor: " + what);
@@ -29,9 +30,15 @@ void checkTensors(const kiln_artifact_v1& desc, const std::string& path, const c
     if (dtypeSize(t.dtype) == 0) malformed(path, where + " has unknown dtype " + std::to_string(t.dtype));
     if (t.rank < 0 || t.rank > KILN_MAX_RANK) malformed(path, where + " has rank " + std::to_string(t.rank));
     if (t.rank > 0 && !t.dims) malformed(path, where + " has no dims");
-    for (int32_t d = 0; d < t.rank; ++d)
-      if (KILN_DIM_IS_SYMBOL(t.dims[d]) && KILN_DIM_SYMBOL_INDEX(t.dims[d]) >= desc.num_symbols)
+    for (int32_t d = 0; d < t.rank; ++d) {
+      // In 64 bits: KILN_DIM_SYMBOL_INDEX truncates to int32, so a code like -1 - 2^32 would
+      // alias symbol 0.
+      const int64_t code = t.dims[d];
+      if (code < 0 && -1 - code >= desc.num_symbols)
         malformed(path, where + " dim " + std::to_string(d) + " refers to a symbol that does not exist");
+      if (code > kMaxExtent)
+        malformed(path, where + " dim " + std::to_string(d) + " is " + std::to_string(code) + ", beyond 2^48");
+    }
   }
 }
 

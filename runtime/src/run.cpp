@@ -84,7 +84,7 @@ class StagedBuffers {
     };
     for (size_t i = 0; i < inputs.size(); ++i) {
       void* p = at(inputs[i], i);
-      if (offsets[i] != SIZE_MAX) std::memcpy(p, reinterpret_cast<const void*>(inputs[i].begin), inputs[i].bytes);
+      if (offsets[i] != SIZE_MAX && inputs[i].bytes) std::memcpy(p, reinterpret_cast<const void*>(inputs[i].begin), inputs[i].bytes);
       in_.push_back(p);
     }
     for (size_t o = 0; o < outputs.size(); ++o) out_.push_back(at(outputs[o], inputs.size() + o));
@@ -97,7 +97,7 @@ class StagedBuffers {
   /// Copies staged outputs back to the caller's buffers.
   void publishOutputs(const std::vector<Span>& outputs) const {
     for (size_t o = 0; o < outputs.size(); ++o)
-      if (out_[o] != reinterpret_cast<void*>(outputs[o].begin))
+      if (out_[o] != reinterpret_cast<void*>(outputs[o].begin) && outputs[o].bytes)
         std::memcpy(reinterpret_cast<void*>(outputs[o].begin), out_[o], outputs[o].bytes);
   }
 

@@ -2,6 +2,8 @@
 // runtime, run-time range checks, compile-time errors.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "cpu_test_util.h"
 #include "graph_builder.h"
 #include "kiln/backends/backend.h"
@@ -143,6 +145,85 @@ TEST(CpuBackend, IntegerPowMatchesTheEvaluator) {
     ASSERT_EQ(got.dtype, DType::I64);
     EXPECT_EQ(got.toInts(), want.toInts()) << dtypeName(et) << " exponent";
   }
+}
+
+// Integer Div (issue 9: INT64_MIN / -1 and a zero divisor raised SIGFPE): quotients truncate
+// toward zero and INT64_MIN / -1 wraps, element for element as in the evaluator, for int64
+// and int32 and for a divisor that is computed; a zero divisor fails the run with InvalidInput
+// naming the node and the input, as the evaluator's does.
+TEST(CpuBackend, IntegerDivMatchesTheEvaluatorAndRefusesZero) {
+  for (DType t : {DType::I64, DType::I32}) {
+    for (bool computed : {false, true}) {
+      GraphBuilder b;
+      Value* x = b.input("x", dims({sym("K")}), t);
+      Value* d = b.input("d", dims({sym("K")}), t);
+      if (computed) d = b.op(OpKind::Neg, "neg", {d});
+      b.output(b.op(OpKind::Div, "div", {x, d}));
+      inferShapes(b.g);
+      auto model = cpu::compileCpuJit(b.g, cpu::CpuOptions{});
+      const int64_t lo = t == DType::I64 ? INT64_MIN : INT32_MIN;
+      const int64_t sign = computed ? -1 : 1;
+      const std::string what = std::string(dtypeName(t)) + (computed ? " computed" : " input");
+      const TensorMap in{{"x", Tensor::fromInts({7, -7, 7, -7, lo, lo, 0, 5}, {8}, t)},
+                         {"d", Tensor::fromInts({2 * sign, 2 * sign, -2 * sign, -2 * sign, -1 * sign, 1 * sign,
+                                                 3 * sign, 7 * sign}, {8}, t)}};
+      const Tensor got = model->run(in, 1).at(b.g.outputs[0]->name);
+      const Tensor want = evaluate(b.g, in, Precision::F64).at(b.g.outputs[0]->name);
+      EXPECT_EQ(got.toInts(), want.toInts()) << what;
+      EXPECT_EQ(got.toInts()[4], lo) << what << ": INT_MIN / -1 wraps";
+      try {
+        model->run({{"x", Tensor::fromInts({1, 2, 3}, {3}, t)}, {"d", Tensor::fromInts({1, 0, 1}, {3}, t)}}, 1);
+        ADD_FAILURE() << what << ": a zero divisor was accepted";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
+        const std::string m = e.what();
+        EXPECT_NE(m.find("'div'"), std::string::npos) << m;
+        EXPECT_NE(m.find("integer division by zero"), std::string::npos) << m;
+        EXPECT_NE(m.find(computed ? "input 'neg" : "input 'd'"), std::string::npos) << m;
+      }
+    }
+  }
+}
+
+// Issue 9: a model that compiled could give an artifact the runtime refuses ("malformed
+// descriptor"); what the descriptor cannot carry is a compile error naming the tensor.
+TEST(CpuBackend, SignaturesTheRuntimeWouldRefuseAreCompileErrors) {
+  {
+    GraphBuilder b;
+    Value* x = b.input("x", dims({1, 1, 1, 1, 1, 1, 1, 1, 2}));
+    b.output(b.op(OpKind::Relu, "relu", {x}, defaultAttrs(OpKind::Relu)));
+    inferShapes(b.g);
+    const std::string m = errorMessage([&] { cpu::compileCpuJit(b.g, cpu::CpuOptions{}); }, ErrorCode::Unsupported);
+    EXPECT_NE(m.find("input 'x' has rank 9"), std::string::npos) << m;
+    EXPECT_NE(m.find("KILN_MAX_RANK"), std::string::npos) << m;
+  }
+  {
+    GraphBuilder b;
+    Value* x = b.input("x", dims({2}));
+    Value* y = b.op(OpKind::Relu, "relu", {x}, defaultAttrs(OpKind::Relu));
+    b.output(y);
+    b.output(y);
+    inferShapes(b.g);
+    const std::string m = errorMessage([&] { cpu::compileCpuJit(b.g, cpu::CpuOptions{}); }, ErrorCode::InvalidModel);
+    EXPECT_NE(m.find("output '" + y->name + "' is listed twice"), std::string::npos) << m;
+  }
+}
+
+// Issue 9: the workspace size wrapped for large symbol values and the kernels wrote past it.
+// An empty input [N, 0] costs no memory whatever N is, yet the [N, 1] temporary and output
+// behind it need 4N bytes: for N = 2^62 `plan` must fail the run, not wrap; a moderate N runs.
+TEST(CpuBackend, SizesThatOverflowFailTheRunInsteadOfWrapping) {
+  GraphBuilder b;
+  Value* x = b.input("x", dims({N, sym("K")}));
+  Value* m = b.op(OpKind::ReduceMean, "rm", {x, b.ints("axes", {1})}, ReduceAttrs{});
+  b.output(b.op(OpKind::Relu, "relu", {b.op(OpKind::Neg, "neg", {m})}, defaultAttrs(OpKind::Relu)));
+  inferShapes(b.g);
+  auto model = cpu::compileCpuJit(b.g, cpu::CpuOptions{});
+  const std::string out = b.g.outputs[0]->name;
+  EXPECT_EQ(model->run({{"x", Tensor(DType::F32, {3, 0})}}, 1).at(out).dims, (std::vector<int64_t>{3, 1}));
+  const std::string msg = errorMessage([&] { model->run({{"x", Tensor(DType::F32, {int64_t{1} << 62, 0})}}, 1); },
+                                       ErrorCode::InvalidInput);
+  EXPECT_NE(msg.find("overflow"), std::string::npos) << msg;
 }
 
 // The registry lists the CPU backend first (the default target), then the reference

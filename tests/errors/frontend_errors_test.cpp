@@ -79,7 +79,8 @@ TEST(FrontendErrors, TextFileIsNotOnnx) {
 
 TEST(FrontendErrors, PngIsNotOnnx) {
   TempDir dir;
-  std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0", 33);
+  static const char kHeader[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0";
+  const std::string png(kHeader, sizeof kHeader - 1);
   importFileError(dir, png, ErrorCode::InvalidModel, "image.onnx");
 }
 

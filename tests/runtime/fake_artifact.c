@@ -9,7 +9,8 @@
  *   plan rejects N > 1024; run rejects a negative k (INVALID_INPUT, with a message).
  *
  * Variants (compile definitions) produce broken artifacts for the error tests:
- *   FAKE_ABI_VERSION=v, FAKE_MAGIC=m, FAKE_NO_ENTRY, FAKE_BAD_DTYPE, FAKE_BROKEN_PLAN.
+ *   FAKE_ABI_VERSION=v, FAKE_MAGIC=m, FAKE_NO_ENTRY, FAKE_BAD_DTYPE, FAKE_BROKEN_PLAN,
+ *   FAKE_DIM_CODE=d (input x's first dim code).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -38,7 +39,11 @@
 KILN_ARTIFACT_EXPORT _Atomic(const void*) fake_last_x_seen;
 
 static const char* const symbol_names[] = {"N", "N*4"};
+#ifdef FAKE_DIM_CODE
+static const int64_t x_dims[] = {FAKE_DIM_CODE, 4};  /* tampered: a code the check must refuse */
+#else
 static const int64_t x_dims[] = {KILN_DIM_SYMBOL(0), 4};
+#endif
 static const int64_t k_dims[] = {KILN_DIM_SYMBOL(0)};
 static const int64_t y_dims[] = {KILN_DIM_SYMBOL(0), 4};
 static const int64_t s_dims[] = {KILN_DIM_SYMBOL(0)};

@@ -100,8 +100,36 @@ TEST(Load, TextFileIsNotAnArtifact) {
   auto path = std::filesystem::temp_directory_path() / ("kiln_not_a_library_" + std::to_string(::getpid()) + ".so");
   std::ofstream(path) << "this is not an ELF file\n";
   std::string msg = loadFailure(path.string(), KILN_STATUS_NOT_AN_ARTIFACT);
-  EXPECT_THAT(msg, StartsWith("'" + path.string() + "' is not a kiln artifact: cannot load it as a shared library ("));
+  EXPECT_EQ(msg, "'" + path.string() + "' is not a kiln artifact: not an ELF shared library");
   std::filesystem::remove(path);
+}
+
+// Issue 9: a truncated library gave SIGBUS inside dlopen. The ELF structure is checked
+// against the file's size first: every cut of a real library is a clean error.
+TEST(Load, TruncatedLibraryIsNotAnArtifact) {
+  std::ifstream in(KILN_FAKE_ARTIFACT, std::ios::binary);
+  const std::string whole{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_GT(whole.size(), 4096u);
+  auto path = std::filesystem::temp_directory_path() / ("kiln_truncated_" + std::to_string(::getpid()) + ".so");
+  for (size_t keep : {size_t{16}, size_t{64}, size_t{200}, whole.size() / 2, whole.size() - 1}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(whole.data(), static_cast<std::streamsize>(keep));
+    const std::string msg = loadFailure(path.string(), KILN_STATUS_NOT_AN_ARTIFACT);
+    EXPECT_THAT(msg, StartsWith("'" + path.string() + "' is not a kiln artifact: ")) << keep;
+    if (keep >= 200) EXPECT_THAT(msg, HasSubstr("truncated")) << keep;
+  }
+  std::filesystem::remove(path);
+}
+
+// Issue 9: dim codes were checked after truncation to int32, so -1 - 2^32 passed as symbol 0
+// and INT64_MIN crashed; extents beyond the compiler's 2^48 are refused too.
+TEST(Load, TamperedDimCodesAreMalformedDescriptors) {
+  for (const char* path : {KILN_FAKE_DIM_ALIAS, KILN_FAKE_DIM_MIN})
+    EXPECT_EQ(loadFailure(path, KILN_STATUS_NOT_AN_ARTIFACT),
+              "'" + std::string(path) +
+                  "' is not a kiln artifact: malformed descriptor: input 0 ('x') dim 0 refers to a symbol that does not exist");
+  EXPECT_EQ(loadFailure(KILN_FAKE_DIM_HUGE, KILN_STATUS_NOT_AN_ARTIFACT),
+            "'" + std::string(KILN_FAKE_DIM_HUGE) +
+                "' is not a kiln artifact: malformed descriptor: input 0 ('x') dim 0 is 1125899906842624, beyond 2^48");
 }
 
 TEST(Load, LibraryWithoutEntryPointIsNotAnArtifact) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "kiln/ir/graph.h"
 #include "kiln/support/error.h"
 
@@ -17,6 +19,46 @@ TEST(Graph, UniqueNamesAndUsers) {
   ASSERT_EQ(g.users(x).size(), 1u);
   EXPECT_EQ(g.users(x)[0], relu);
   EXPECT_TRUE(g.users(x2).empty());
+}
+
+// The use index behind users() / contains() (issue 9: they scanned every node, making the
+// BN passes quadratic) follows every edit made through the Graph API.
+TEST(Graph, UseIndexFollowsEdits) {
+  Graph g;
+  Value* x = g.addValue("x");
+  Value* w = g.addValue("w");
+  Value* y = g.addValue("y");
+  Node* add = g.addNode(OpKind::Add, "add", {x, x}, {y}, NoAttrs{});  // reads x twice
+  Node* relu = g.addNode(OpKind::Relu, "relu", {y}, {g.addValue("z")}, NoAttrs{});
+  auto sorted = [&](const Value* v) {
+    std::vector<Node*> u = g.users(v);
+    std::sort(u.begin(), u.end());
+    return u;
+  };
+  EXPECT_EQ(g.users(x), (std::vector<Node*>{add}));  // each reader once
+  g.setInput(add, 1, w);
+  EXPECT_EQ(g.users(x), (std::vector<Node*>{add}));
+  EXPECT_EQ(g.users(w), (std::vector<Node*>{add}));
+  g.setInput(add, 0, w);
+  EXPECT_TRUE(g.users(x).empty());
+  Node* before = g.insertNodeBefore(relu, OpKind::Neg, "neg", {w}, {g.addValue("n")}, NoAttrs{});
+  EXPECT_EQ(g.nodes().front().get(), add);
+  EXPECT_EQ(std::next(g.nodes().begin())->get(), before);
+  std::vector<Node*> both{add, before};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(sorted(w), both);
+  g.replaceAllUses(w, x);
+  EXPECT_TRUE(g.users(w).empty());
+  EXPECT_EQ(sorted(x), both);
+  EXPECT_TRUE(g.contains(before));
+  g.removeNode(before);
+  EXPECT_FALSE(g.contains(before));
+  EXPECT_EQ(g.users(x), (std::vector<Node*>{add}));
+  EXPECT_EQ(g.nodes().size(), 2u);
+  g.setInput(relu, 2, x);  // grows the inputs with nullptr
+  EXPECT_EQ(relu->inputs.size(), 3u);
+  EXPECT_EQ(relu->inputs[1], nullptr);
+  EXPECT_EQ(sorted(x).size(), 2u);
 }
 
 TEST(Graph, TopoSortReordersAndDetectsCycles) {

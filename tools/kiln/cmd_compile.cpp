@@ -116,6 +116,7 @@ int runCompile(const ParsedArgs& args) {
   checkOutputFolder(outPath);
 
   std::unique_ptr<Graph> original = loadModel(modelPath);
+  refuseOverwrite(outPath, original->externalDataFiles, "-o");  // the weights it was read from
   OptimisedGraph opt = optimise(*original, passOptionsFrom(args));
   if (isOnnx) {
     exportOnnxFile(*opt.graph, outPath);
@@ -124,7 +125,14 @@ int runCompile(const ParsedArgs& args) {
     o.optLevel = static_cast<int>(args.getInt("--opt-level", 3, 0));
     o.cpu = args.get("--mcpu", "native");
     o.features = args.get("--mattr");
-    target.backend->emit(*opt.graph, o, emit.name, outPath);
+    try {
+      target.backend->emit(*opt.graph, o, emit.name, outPath);
+    } catch (const Error& e) {
+      // What the model asks for that the backend refuses: name the model (I/O errors name
+      // their own file).
+      if (e.code() == ErrorCode::Io || std::string_view(e.what()).starts_with(modelPath)) throw;
+      throw Error(e.code(), modelPath + ": " + e.what());
+    }
   }
 
   std::cout << "wrote " << outPath << " (" << emit.name << "): " << opt.graph->nodes().size()

@@ -120,6 +120,8 @@ int runInspect(const ParsedArgs& args) {
     }
 
   std::unique_ptr<Graph> original = loadModel(modelPath);
+  for (const char* flag : {"--dot-before", "--dot-after"})
+    if (args.has(flag)) refuseOverwrite(args.get(flag), original->externalDataFiles, flag);
   OptimisedGraph opt = optimise(*original, passOptionsFrom(args));
   if (args.has("--dot-before")) writeTextFileAtomic(args.get("--dot-before"), graphToDot(*original));
   if (args.has("--dot-after")) writeTextFileAtomic(args.get("--dot-after"), graphToDot(*opt.graph));

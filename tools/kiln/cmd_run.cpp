@@ -87,7 +87,10 @@ int runRun(const ParsedArgs& args) {
   std::string runsOn;
   std::unique_ptr<PreparedModel> model = prepareModel(modelPath, args, runsOn, threads);
   const Graph& g = model->graph();
-  if (!outPath.empty()) checkOutputPath(g, outPath);
+  if (!outPath.empty()) {
+    refuseOverwrite(outPath, g.externalDataFiles, "--output");
+    checkOutputPath(g, outPath);
+  }
   std::map<std::string, std::string> inputFiles;
   TensorMap inputs = bindInputs(g, specs, &inputFiles);
 

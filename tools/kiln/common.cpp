@@ -9,6 +9,7 @@
 #include "kiln/frontend/onnx_import.h"
 #include "kiln/passes/pipeline.h"
 #include "kiln/support/error.h"
+#include "kiln/support/file_io.h"
 
 namespace fs = std::filesystem;
 
@@ -49,7 +50,7 @@ void refuseOverwrite(const std::string& output, const std::vector<std::string>& 
   for (const std::string& in : inputs)
     if (samePath(output, in))
       throw Error(ErrorCode::Io, std::string("refusing to write ") + outputFlag + " '" + output +
-                                     "': it is the input file '" + in + "'");
+                                     "': it is '" + in + "', which this command reads");
 }
 
 void checkOutputFolder(const std::string& path) {
@@ -65,21 +66,7 @@ void checkOutputFolder(const std::string& path) {
 
 void writeTextFileAtomic(const std::string& path, const std::string& text) {
   checkOutputFolder(path);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!f || !f.flush()) {
-      std::remove(tmp.c_str());
-      throw Error(ErrorCode::Io, "cannot write '" + path + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(ErrorCode::Io, "cannot write '" + path + "': " + ec.message());
-  }
+  writeFileAtomic(path, text);
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {

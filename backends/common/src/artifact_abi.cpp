@@ -1,6 +1,9 @@
 #include "kiln/plan/artifact_abi.h"
 
+#include <set>
+
 #include "kiln/kiln_artifact.h"
+#include "kiln/support/error.h"
 
 namespace kiln::plan {
 
@@ -26,9 +29,26 @@ int64_t singleSymbol(const Poly& d) {
   return coef == 1 && mono.size() == 1 ? mono[0] : -1;
 }
 
+// What the runtime's descriptor check (runtime/src/descriptor_check.cpp) would refuse, as a
+// compile error naming the tensor: more dims than KILN_MAX_RANK, a name listed twice.
+void checkSignature(const std::vector<Signature>& sigs, const char* kind) {
+  std::set<std::string> names;
+  for (const Signature& s : sigs) {
+    if (s.dims.size() > KILN_MAX_RANK)
+      throw Error(ErrorCode::Unsupported, std::string(kind) + " '" + s.name + "' has rank " +
+                                              std::to_string(s.dims.size()) + "; kiln artifacts take at most " +
+                                              std::to_string(KILN_MAX_RANK) + " dims (KILN_MAX_RANK)");
+    if (!names.insert(s.name).second)
+      throw Error(ErrorCode::InvalidModel, std::string(kind) + " '" + s.name + "' is listed twice in the graph's " +
+                                               kind + "s");
+  }
+}
+
 }  // namespace
 
 SymbolTable::SymbolTable(const Program& p) : names(p.symbols), bound(p.symbols.size()) {
+  checkSignature(p.inputs, "input");
+  checkSignature(p.outputs, "output");
   const std::vector<std::string> boundNames = p.symbols;
   for (const Signature& s : p.outputs)
     for (const Poly& d : s.dims)

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_set>
 
 #include "kiln/plan/schedule.h"
 
@@ -61,19 +62,44 @@ std::vector<Usage> usage(const Program& p) {
   return u;
 }
 
-// Tries to fuse the producer of `buf` into reader kernel `ci`; true on success.
-bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
+// Fused expressions stop growing at this many distinct nodes: every fusion step walks the
+// consumer's expression, so a bound keeps a chain of n elementwise ops O(n) to fuse (and
+// keeps LLVM's work per kernel bounded); real networks fuse chains far shorter than this.
+constexpr size_t kMaxFusedNodes = 256;
+
+// Distinct nodes of `e`, counting stops above `limit`.
+size_t boundedSize(const Expr& e, size_t limit) {
+  if (!e) return 0;
+  std::unordered_set<const ExprNode*> seen;
+  std::vector<const ExprNode*> stack{e.get()};
+  while (!stack.empty() && seen.size() <= limit) {
+    const ExprNode* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    for (const Expr& a : n->args) stack.push_back(a.get());
+  }
+  return seen.size();
+}
+
+size_t kernelSize(const Kernel& k, size_t limit) {
+  return boundedSize(k.value, limit) + (k.reduce ? boundedSize(k.reduce->body, limit) : 0);
+}
+
+// Tries to fuse the producer of `buf` into reader kernel `ci`; true on success, with the
+// producer marked dead (its index stays valid until fuseKernels compacts the list).
+bool tryFuse(Program& p, const std::vector<Usage>& u, const std::vector<bool>& checked, int buf, int ci,
+             std::vector<bool>& dead) {
   const Buffer& B = p.buffers[buf];
   const Usage& use = u[buf];
   if (B.kind != BufferKind::Temp || use.viewed || use.writers.size() != 1 || use.readers.size() != 1)
     return false;
   const int pi = use.writers[0];
+  if (dead[pi]) return false;
   Kernel& P = p.kernels[pi];
   Kernel& C = p.kernels[ci];
   if (pi >= ci || P.out != buf || !P.store.empty() || P.moments || C.moments) return false;
-  for (const Kernel& K : p.kernels)
-    for (const RangeCheck& rc : K.checks)
-      if (rc.buf == buf) return false;  // the check reads the materialised buffer
+  if (checked[buf]) return false;  // a range check reads the materialised buffer
+  if (kernelSize(C, kMaxFusedNodes) + kernelSize(P, kMaxFusedNodes) > kMaxFusedNodes) return false;
   const auto inValue = loadsOf(C.value, buf);
   const auto inBody = C.reduce ? loadsOf(C.reduce->body, buf) : std::vector<Expr>{};
   size_t allLoads = 0;  // loads in store indices or conditions are not rewritten below
@@ -106,7 +132,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, int buf, int ci) {
     merged.checks.insert(merged.checks.end(), C.checks.begin(), C.checks.end());
     C = std::move(merged);
   }
-  p.kernels.erase(p.kernels.begin() + pi);
+  dead[pi] = true;
   return true;
 }
 
@@ -141,28 +167,56 @@ bool foldStatistics(Program& p, const std::vector<Usage>& u, int si) {
 
 }  // namespace
 
+// One pass over the kernels in order: each consumer absorbs its producers until none is
+// left to fuse. Fusing into kernel c only changes the readers of what c now reads (the dead
+// producer's reads become c's), never what an earlier kernel may fuse, so the result is the
+// same as restarting from the first kernel after every fusion, in time linear in the program.
 int fuseKernels(Program& p) {
   int fused = 0;
-  for (bool changed = true; changed;) {
-    changed = false;
-    const std::vector<Usage> u = usage(p);
-    for (size_t ci = 0; ci < p.kernels.size() && !changed; ++ci) {
+  std::vector<Usage> u = usage(p);
+  std::vector<bool> checked(p.buffers.size(), false);  // read by a range check
+  for (const Kernel& K : p.kernels)
+    for (const RangeCheck& rc : K.checks) checked[rc.buf] = true;
+  std::vector<bool> dead(p.kernels.size(), false);
+  for (size_t ci = 0; ci < p.kernels.size(); ++ci) {
+    for (bool changed = true; changed;) {
+      changed = false;
       std::vector<int> bufs;
       forEachLoad(p.kernels[ci], [&](const Expr& n) { bufs.push_back(static_cast<int>(n->i)); });
       std::sort(bufs.begin(), bufs.end());
       bufs.erase(std::unique(bufs.begin(), bufs.end()), bufs.end());
-      for (int b : bufs)
-        if (tryFuse(p, u, b, static_cast<int>(ci))) {
-          changed = true;
-          ++fused;
-          break;
+      for (int b : bufs) {
+        if (u[b].writers.size() != 1) continue;
+        const int pi = u[b].writers[0];
+        std::vector<int> producerReads;
+        forEachLoad(p.kernels[pi], [&](const Expr& n) { producerReads.push_back(static_cast<int>(n->i)); });
+        if (!tryFuse(p, u, checked, b, static_cast<int>(ci), dead)) continue;
+        // The producer's reads are now the consumer's (readers stay sorted and unique).
+        for (int r : producerReads) {
+          std::vector<int>& readers = u[r].readers;
+          std::replace(readers.begin(), readers.end(), pi, static_cast<int>(ci));
+          std::sort(readers.begin(), readers.end());
+          readers.erase(std::unique(readers.begin(), readers.end()), readers.end());
         }
+        changed = true;
+        ++fused;
+        break;
+      }
     }
   }
+  std::vector<Kernel> live;
+  for (size_t k = 0; k < p.kernels.size(); ++k)
+    if (!dead[k]) live.push_back(std::move(p.kernels[k]));
+  p.kernels = std::move(live);
   // After the epilogues are final: the statistics are of the values the producers store.
+  u = usage(p);
   for (size_t si = 0; si < p.kernels.size();) {
-    if (foldStatistics(p, usage(p), static_cast<int>(si))) ++fused;
-    else ++si;
+    if (foldStatistics(p, u, static_cast<int>(si))) {
+      ++fused;
+      u = usage(p);  // kernel indices shifted
+    } else {
+      ++si;
+    }
   }
   return fused;
 }

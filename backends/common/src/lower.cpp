@@ -220,7 +220,13 @@ Program lowerGraph(const Graph& g, const TargetParams& target) {
   p.outputBuffers.assign(g.outputs.size(), -1);
   for (const auto& n : g.nodes()) {
     LowerCtx c(p, g, *n, target, buffers);
-    kLowerings[static_cast<size_t>(n->kind)](c);
+    try {
+      kLowerings[static_cast<size_t>(n->kind)](c);
+    } catch (const Error& e) {
+      const std::string where = n->describe();
+      if (std::string_view(e.what()).starts_with(where)) throw;
+      throw Error(e.code(), where + ": " + e.what());  // e.g. size arithmetic that overflows
+    }
   }
   for (size_t k = 0; k < g.outputs.size(); ++k) {
     const Value* v = g.outputs[k];

@@ -79,7 +79,17 @@ void lowerCast(LowerCtx& c) {
 void lowerAdd(LowerCtx& c) { mapBinary(c, add); }
 void lowerSub(LowerCtx& c) { mapBinary(c, sub); }
 void lowerMul(LowerCtx& c) { mapBinary(c, mul); }
-void lowerDiv(LowerCtx& c) { mapBinary(c, div); }
+// Integer Div truncates toward zero, INT64_MIN / -1 wraps (as in the evaluator, which the
+// emitters follow), and a zero divisor fails the run: a check on the divisor before the kernel.
+void lowerDiv(LowerCtx& c) {
+  mapBinary(c, div);
+  if (isFloat(c.dtype(0))) return;
+  RangeCheck check{c.in(1), Poly(std::numeric_limits<int64_t>::min()), Poly(std::numeric_limits<int64_t>::max()),
+                   c.node.describe() + ": integer division by zero (an element of input '" + c.node.input(1)->name +
+                       "' is 0)"};
+  check.nonZero = true;
+  c.prog.kernels.back().checks.push_back(std::move(check));
+}
 // ONNX Pow: the result has the base's type, the exponent may be any numeric type (as in the
 // evaluator). A float base takes the exponent as a float; an integer base with an integer
 // exponent is an exact integer power; an integer base with a float exponent is the float

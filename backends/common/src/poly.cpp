@@ -1,6 +1,10 @@
 #include "kiln/plan/poly.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "kiln/support/checked_math.h"
+#include "kiln/support/error.h"
 
 namespace kiln::plan {
 
@@ -12,10 +16,19 @@ Poly Poly::symbol(int id) {
   return p;
 }
 
+namespace {
+[[noreturn]] void overflow() {
+  throw Error(ErrorCode::Unsupported, "a symbolic size does not fit in 64 bits (a coefficient overflows int64)");
+}
+}  // namespace
+
 void Poly::add(const std::vector<int>& mono, int64_t coef) {
   if (coef == 0) return;
   auto [it, inserted] = terms_.emplace(mono, coef);
-  if (!inserted && (it->second += coef) == 0) terms_.erase(it);
+  if (inserted) return;
+  const std::optional<int64_t> sum = checkedAdd(it->second, coef);
+  if (!sum) overflow();
+  if ((it->second = *sum) == 0) terms_.erase(it);
 }
 
 bool Poly::isConst() const { return terms_.empty() || (terms_.size() == 1 && terms_.begin()->first.empty()); }
@@ -33,7 +46,10 @@ Poly Poly::operator+(const Poly& o) const {
 
 Poly Poly::operator-(const Poly& o) const {
   Poly r = *this;
-  for (const auto& [m, c] : o.terms_) r.add(m, -c);
+  for (const auto& [m, c] : o.terms_) {
+    if (c == std::numeric_limits<int64_t>::min()) overflow();
+    r.add(m, -c);
+  }
   return r;
 }
 
@@ -44,7 +60,9 @@ Poly Poly::operator*(const Poly& o) const {
       std::vector<int> m = ma;
       m.insert(m.end(), mb.begin(), mb.end());
       std::sort(m.begin(), m.end());
-      r.add(m, ca * cb);
+      const std::optional<int64_t> c = checkedMul(ca, cb);
+      if (!c) overflow();
+      r.add(m, *c);
     }
   return r;
 }
@@ -65,13 +83,16 @@ std::optional<Poly> Poly::divExact(const Poly& d) const {
 }
 
 int64_t Poly::evaluate(std::span<const int64_t> symbols) const {
-  int64_t v = 0;
+  std::optional<int64_t> v = 0;
   for (const auto& [m, c] : terms_) {
-    int64_t t = c;
-    for (int s : m) t *= symbols[static_cast<size_t>(s)];
-    v += t;
+    std::optional<int64_t> t = c;
+    for (int s : m)
+      if (t) t = checkedMul(*t, symbols[static_cast<size_t>(s)]);
+    if (t && v) v = checkedAdd(*v, *t);
+    if (!t || !v)
+      throw Error(ErrorCode::InvalidInput, "a size computed from the input dims does not fit in 64 bits");
   }
-  return v;
+  return *v;
 }
 
 std::string Poly::str(const std::vector<std::string>& names) const {

@@ -77,7 +77,8 @@ std::string describeProgram(const Program& p) {
   for (size_t k = 0; k < p.kernels.size(); ++k) {
     const Kernel& K = p.kernels[k];
     for (const RangeCheck& c : K.checks)
-      os << "  check b" << c.buf << " in [" << c.lo.str(p.symbols) << ", " << c.hi.str(p.symbols) << "]\n";
+      os << "  check b" << c.buf << " in [" << c.lo.str(p.symbols) << ", " << c.hi.str(p.symbols) << "]"
+         << (c.nonZero ? ", != 0" : "") << "\n";
     os << "  k" << k << " " << K.name << ": " << shapeStr(p, K.domain);
     if (K.reduce)
       os << " " << (K.reduce->kind == ReduceKind::Sum ? "sum" : "max") << shapeStr(p, K.reduce->extents)

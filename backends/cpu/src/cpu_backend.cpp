@@ -11,6 +11,7 @@
 
 #include "kiln/plan/plan.h"
 #include "kiln/plan/print.h"
+#include "kiln/support/file_io.h"
 
 namespace kiln::cpu {
 

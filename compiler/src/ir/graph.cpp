@@ -56,10 +56,26 @@ Node* Graph::makeNode(OpKind kind, const std::string& name, std::vector<Value*> 
   return n.release();
 }
 
+void Graph::addUses(Node* n) {
+  for (Value* in : n->inputs)
+    if (in) ++uses_[in][n];
+}
+
+void Graph::dropUse(const Value* v, Node* n) {
+  auto u = uses_.find(v);
+  if (u == uses_.end()) return;
+  auto r = u->second.find(n);
+  if (r == u->second.end()) return;
+  if (--r->second <= 0) u->second.erase(r);
+  if (u->second.empty()) uses_.erase(u);
+}
+
 Node* Graph::addNode(OpKind kind, const std::string& name, std::vector<Value*> inputs,
                      std::vector<Value*> outputs, NodeAttrs attrs) {
   Node* n = makeNode(kind, name, std::move(inputs), std::move(outputs), std::move(attrs));
   nodes_.emplace_back(n);
+  where_[n] = std::prev(nodes_.end());
+  addUses(n);
   return n;
 }
 
@@ -67,30 +83,51 @@ Node* Graph::insertNodeBefore(Node* pos, OpKind kind, const std::string& name,
                               std::vector<Value*> inputs, std::vector<Value*> outputs,
                               NodeAttrs attrs) {
   Node* n = makeNode(kind, name, std::move(inputs), std::move(outputs), std::move(attrs));
-  auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& p) { return p.get() == pos; });
-  nodes_.emplace(it, n);
+  auto it = where_.find(pos);
+  where_[n] = nodes_.emplace(it == where_.end() ? nodes_.end() : it->second, n);
+  addUses(n);
   return n;
 }
 
 void Graph::removeNode(Node* n) {
+  auto it = where_.find(n);
+  if (it == where_.end()) return;
   for (Value* out : n->outputs)
     if (out && out->producer == n) out->producer = nullptr;
-  nodes_.remove_if([&](auto& p) { return p.get() == n; });
+  for (Value* in : n->inputs)
+    if (in) dropUse(in, n);
+  nodes_.erase(it->second);
+  where_.erase(it);
+}
+
+void Graph::setInput(Node* n, size_t i, Value* v) {
+  if (n->inputs.size() <= i) n->inputs.resize(i + 1, nullptr);
+  Value* old = n->inputs[i];
+  n->inputs[i] = v;
+  if (!contains(n) || old == v) return;
+  if (old) dropUse(old, n);
+  if (v) ++uses_[v][n];
 }
 
 void Graph::replaceAllUses(Value* from, Value* to) {
-  for (auto& n : nodes_)
+  std::vector<Node*> readers = users(from);
+  for (Node* n : readers)
     for (Value*& in : n->inputs)
       if (in == from) in = to;
+  if (auto moved = uses_.extract(from)) {  // extracted first: uses_[to] may rehash
+    if (to)
+      for (const auto& [n, count] : moved.mapped()) uses_[to][n] += count;
+  }
   for (Value*& out : outputs)
     if (out == from) out = to;
 }
 
 std::vector<Node*> Graph::users(const Value* v) const {
+  auto it = uses_.find(v);
+  if (it == uses_.end()) return {};
   std::vector<Node*> result;
-  for (auto& n : nodes_)
-    if (std::find(n->inputs.begin(), n->inputs.end(), v) != n->inputs.end())
-      result.push_back(n.get());
+  for (const auto& [n, count] : it->second)  // skipping what a direct edit of inputs dropped
+    if (std::find(n->inputs.begin(), n->inputs.end(), v) != n->inputs.end()) result.push_back(n);
   return result;
 }
 
@@ -164,12 +201,16 @@ void Graph::topoSort() {
   std::unordered_map<Node*, std::unique_ptr<Node>> owned;
   for (auto& n : nodes_) owned[n.get()] = std::move(n);
   nodes_.clear();
-  for (Node* n : order) nodes_.push_back(std::move(owned[n]));
+  for (Node* n : order) {
+    nodes_.push_back(std::move(owned[n]));
+    where_[n] = std::prev(nodes_.end());
+  }
 }
 
 std::unique_ptr<Graph> Graph::clone() const {
   auto g = std::make_unique<Graph>();
   g->name = name;
+  g->externalDataFiles = externalDataFiles;
   std::unordered_map<const Value*, Value*> map;
   for (auto& v : values_) {
     auto copy = std::make_unique<Value>(*v);

@@ -2,6 +2,7 @@
 #include <cassert>
 
 #include "kiln/support/error.h"
+#include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -65,8 +66,13 @@ int64_t RuleContext::normalizeAxis(int64_t axis, int64_t r, const char* what) co
 
 void RuleContext::setOutput(size_t i, DType t, Shape s) const {
   if (i >= node.outputs.size() || !node.outputs[i]) return;
-  for (const Dim& d : s)
+  std::optional<int64_t> elements = 1;
+  for (const Dim& d : s) {
     if (d.value < -1) fail("computed a negative extent for output '" + node.outputs[i]->name + "'");
+    if (d.isKnown() && elements) elements = checkedMul(*elements, d.value);
+    if (!elements || *elements > kMaxTensorElements)
+      fail("output '" + node.outputs[i]->name + "' would have more than 2^48 elements");
+  }
   Value* v = node.outputs[i];
   v->dtype = t;
   v->shape = std::move(s);
@@ -130,7 +136,9 @@ Dim dimProduct(const Shape& s, size_t begin, size_t end) {
   int unknowns = 0;
   for (size_t i = begin; i < end; ++i) {
     if (s[i].isKnown()) {
-      known *= s[i].value;
+      const std::optional<int64_t> k = checkedMul(known, s[i].value);
+      if (!k) return Dim{};  // too large to track: unknown (setOutput refuses such shapes)
+      known = *k;
     } else {
       other = &s[i];
       ++unknowns;
@@ -143,7 +151,10 @@ Dim dimProduct(const Shape& s, size_t begin, size_t end) {
 }
 
 Dim dimSum(const Dim& a, const Dim& b) {
-  if (a.isKnown() && b.isKnown()) return Dim::known(a.value + b.value);
+  if (a.isKnown() && b.isKnown()) {
+    const std::optional<int64_t> s = checkedAdd(a.value, b.value);
+    return s ? Dim::known(*s) : Dim{};
+  }
   if (b.isKnown() && b.value == 0) return a;
   if (a.isKnown() && a.value == 0) return b;
   return Dim{};

@@ -18,6 +18,12 @@ void pool(RuleContext& ctx, bool floatOnly) {
   normalizeWindow(ctx, a, k);
   Shape out{x[0], x[1]};
   Shape spatial = windowOutput(ctx, a, Shape(x.begin() + 2, x.end()), a.ceilMode);
+  // A pad as wide as the kernel lets a window lie entirely in the padding: an average over no
+  // elements (NaN) or a max over none. ONNX Runtime refuses such pools too.
+  for (size_t i = 0; i < 2 * k; ++i)
+    if (a.pads[i] >= a.kernelShape[i % k])
+      ctx.fail("pads entry " + str(a.pads[i]) + " on spatial axis " + str(static_cast<int64_t>(i % k)) +
+               " must be smaller than the kernel extent " + str(a.kernelShape[i % k]));
   out.insert(out.end(), spatial.begin(), spatial.end());
   ctx.setOutput(0, ctx.in(0)->dtype, out);
 }

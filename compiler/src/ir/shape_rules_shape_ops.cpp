@@ -39,9 +39,11 @@ Dim inferMinusOne(const Shape& in, const Shape& out, size_t minusOne) {
 void checkElementCount(RuleContext& ctx, const Shape& in, const Shape& out) {
   if (!isStatic(in) || !isStatic(out)) return;
   Dim a = dimProduct(in, 0, in.size()), b = dimProduct(out, 0, out.size());
-  if (a.value != b.value)
-    ctx.fail("cannot reshape " + ctx.describeInput(0) + " (" + str(a.value) + " elements) to " +
-             shapeToString(out) + " (" + str(b.value) + " elements)");
+  // A product beyond int64 comes back unknown.
+  auto count = [](const Dim& d) { return d.isKnown() ? str(d.value) : std::string("more than 2^63"); };
+  if (!a.isKnown() || !b.isKnown() || a.value != b.value)
+    ctx.fail("cannot reshape " + ctx.describeInput(0) + " (" + count(a) + " elements) to " + shapeToString(out) + " (" +
+             count(b) + " elements)");
 }
 
 }  // namespace
@@ -134,7 +136,7 @@ void inferPad(RuleContext& ctx) {
   const Shape& x = ctx.shape(0);
   int64_t r = ctx.rank(0);
   DType t = ctx.in(0)->dtype;
-  if (!ctx.in(1)) return ctx.setOutput(0, t, x);
+  if (!ctx.in(1)) ctx.fail("the required input 'pads' (input 1) is missing");
   ctx.requireInteger(1, "pads");
   if (ctx.in(2)) ctx.requireSameDType(0, 2);
   auto pads = inputContent(ctx, 1);
@@ -158,6 +160,10 @@ void inferPad(RuleContext& ctx) {
   Shape out = x;
   for (size_t j = 0; j < axes.size(); ++j) {
     Dim& d = out[axes[j]];
+    // Pads beyond +-2^40 are refused (as in the evaluator), so the sum cannot wrap.
+    for (int64_t v : {p[j], p[j + axes.size()]})
+      if (v > (int64_t{1} << 40) || v < -(int64_t{1} << 40))
+        ctx.fail("pads entry " + str(v) + " of input '" + ctx.in(1)->name + "' is too large");
     int64_t grow = p[j] + p[j + axes.size()];
     if (d.isKnown() && d.value + grow < 0)
       ctx.fail("pads crop axis " + str(axes[j]) + " of " + ctx.describeInput(0) +

@@ -8,16 +8,24 @@ namespace kiln::shape {
 
 namespace {
 
+// Window attributes (kernel, stride, dilation, pads) up to 2^31 keep every window
+// computation below 2^63 for extents up to kMaxTensorElements (2^48): the dilated kernel is
+// at most 2^62, the padded extent at most 2^48 + 2^32 (as in the evaluator's eval_window.cpp).
+constexpr int64_t kMaxWindowAttr = int64_t{1} << 31;
+
 void fillDefault(RuleContext& ctx, std::vector<int64_t>& v, size_t n, int64_t dflt,
                  int64_t minValue, const char* name) {
   if (v.empty()) v.assign(n, dflt);
   if (v.size() != n)
     ctx.fail(std::string(name) + " has " + std::to_string(v.size()) + " entries, expected " +
              std::to_string(n));
-  for (int64_t x : v)
+  for (int64_t x : v) {
     if (x < minValue)
       ctx.fail(std::string(name) + " entry " + std::to_string(x) + " must be >= " +
                std::to_string(minValue));
+    if (x > kMaxWindowAttr)
+      ctx.fail(std::string(name) + " entry " + std::to_string(x) + " is too large (at most 2^31)");
+  }
 }
 
 }  // namespace

@@ -109,7 +109,7 @@ static void setFromDouble(Tensor& t, int64_t i, double v) {
 Tensor Tensor::fromFloats(const std::vector<float>& v, std::vector<int64_t> dims) {
   Tensor t(DType::F32, std::move(dims));
   assert(static_cast<int64_t>(v.size()) == t.size());
-  std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
   return t;
 }
 

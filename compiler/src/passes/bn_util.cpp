@@ -82,11 +82,7 @@ Node* soleConsumer(const Graph& g, const Value* v) {
   return us.size() == 1 ? us[0] : nullptr;
 }
 
-bool contains(const Graph& g, const Node* n) {
-  for (const auto& p : g.nodes())
-    if (p.get() == n) return true;
-  return false;
-}
+bool contains(const Graph& g, const Node* n) { return g.contains(n); }
 
 namespace {
 // A node is dead when none of the outputs it still produces is read or is a graph output.
@@ -215,9 +211,8 @@ Node* insertNodeAfter(Graph& g, Node* pos, OpKind kind, const std::string& name,
 }
 
 void replaceInput(Graph& g, Node* n, size_t i, Value* v) {
-  if (n->inputs.size() <= i) n->inputs.resize(i + 1, nullptr);
-  Value* old = n->inputs[i];
-  n->inputs[i] = v;
+  Value* old = n->input(i);
+  g.setInput(n, i, v);
   if (old && old != v) eraseDeadProducers(g, old);
 }
 
@@ -263,9 +258,7 @@ std::string decisionKey(const Node& n) {
 }
 
 const BnDecision* findDecision(const PassReport& report, const std::string& key) {
-  for (const BnDecision& d : report.bn)
-    if (d.node == key) return &d;
-  return nullptr;
+  return report.find(key);
 }
 
 void decide(PassContext& ctx, const std::string& pass, const std::string& key,

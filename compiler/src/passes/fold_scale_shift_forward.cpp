@@ -280,7 +280,7 @@ bool foldScaleShiftForward(Graph& g, PassContext& ctx) {
     // The first node after the ScaleShift now reads x; the pools in between commute with the
     // affine (see throughPool) and the target's weights absorbed it.
     Node* first = plan.through.empty() ? plan.target : plan.through.front();
-    first->inputs[0] = p->x;
+    g.setInput(first, 0, p->x);
     g.removeNode(n);
     std::vector<std::string> via;
     for (const Node* t : plan.through) via.push_back(bn::describeNode(t));

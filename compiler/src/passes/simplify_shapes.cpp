@@ -93,7 +93,7 @@ bool constantReshapeTarget(Graph& g, Node* n, PassContext& ctx) {
   Value* old = n->inputs[1];
   int64_t len = static_cast<int64_t>(target->size());
   Value* c = g.addConstant(n->name + "_shape", Tensor::fromInts(*target, {len}));
-  n->inputs[1] = c;
+  g.setInput(n, 1, c);
   ctx.report.note(kPass, n->describe() + ": target '" + old->name + "' " +
                              content::toString(*old->symbolicContent) +
                              " computed from shapes replaced by constant '" + c->name + "' " +

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kiln/support/error.h"
+#include "kiln/support/file_io.h"
 
 namespace kiln {
 
@@ -139,62 +140,41 @@ void put32(std::string& b, uint32_t v) {
   put16(b, v >> 16);
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, "cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(ErrorCode::Io, "cannot read '" + path + "'");
-  return ss.str();
-}
-
-// Writes to a temporary file next to `path`, then renames it over `path`.
-void writeFileAtomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorCode::Io, "cannot create '" + tmp + "': " + std::strerror(errno));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(ErrorCode::Io, "cannot write '" + tmp + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw Error(ErrorCode::Io, "cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
-}
-
 // ---- zip (only what .npz needs: stored and deflated members, no zip64, no encryption)
 
 constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0x06054b50;
 
+// The first `want` bytes (all of them when want == usize) of a deflated member of recorded
+// size `usize`.
 std::string inflateRaw(const std::string& file, const std::string& member, const char* data,
-                       size_t csize, size_t usize) {
+                       size_t csize, size_t usize, size_t want) {
   // Deflate cannot expand data by more than ~1032x; larger claims are corrupt, and checking
   // it first keeps a tiny file from requesting a huge buffer.
   if (usize / 1032 > csize + 1) malformed(file, "member '" + member + "' claims an impossible size");
-  std::string out(usize, '\0');
+  std::string out(want, '\0');
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw Error(ErrorCode::Internal, "zlib init failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
   zs.avail_in = static_cast<uInt>(csize);
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(usize);
-  const int rc = inflate(&zs, Z_FINISH);
+  zs.avail_out = static_cast<uInt>(want);
+  const int rc = inflate(&zs, want == usize ? Z_FINISH : Z_SYNC_FLUSH);
   const size_t produced = zs.total_out;
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END || produced != usize)
+  const bool complete = want == usize ? rc == Z_STREAM_END : (rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END);
+  if (!complete || produced != want)
     malformed(file, "member '" + member + "' does not inflate to its recorded size");
   return out;
 }
 
 }  // namespace
 
-Tensor parseNpy(const std::string& bytes, const std::string& name) {
+namespace {
+
+// Parses the header in `bytes` and checks that a file of `totalSize` bytes is exactly that
+// header plus the data its shape needs; `bytes` may be only a prefix of the file when
+// `headerOnly` (an .npz member checked before it is inflated), else it is the whole file.
+Tensor parseNpyBytes(const std::string& bytes, const std::string& name, uint64_t totalSize, bool headerOnly) {
   if (bytes.size() < kMagicLen + 4 || bytes.compare(0, kMagicLen, kMagic, kMagicLen) != 0)
     malformed(name, "bad magic (not a .npy file)");
   const int major = static_cast<uint8_t>(bytes[6]);
@@ -220,7 +200,7 @@ Tensor parseNpy(const std::string& bytes, const std::string& name) {
   if (fortran)
     throw Error(ErrorCode::Unsupported, "'" + name + "': fortran_order arrays are not supported");
 
-  const uint64_t payload = bytes.size() - dataStart;
+  const uint64_t payload = totalSize - dataStart;
   const uint64_t esize = dtypeSize(entry->dtype);
   uint64_t count = 1;
   for (int64_t d : shape) {
@@ -233,11 +213,18 @@ Tensor parseNpy(const std::string& bytes, const std::string& name) {
     malformed(name, "data holds " + std::to_string(payload) + " bytes but shape " +
                         shapeToString(shapeOf(shape)) + " of " + descr + " needs " +
                         (count > payload ? "more" : std::to_string(count * esize)));
+  if (headerOnly) return Tensor{};
   Tensor t(entry->dtype, shape);
-  std::memcpy(t.bytes.data(), bytes.data() + dataStart, payload);
+  if (payload) std::memcpy(t.bytes.data(), bytes.data() + dataStart, payload);
   if (t.dtype == DType::Bool)
     for (uint8_t& b : t.bytes) b = b != 0;
   return t;
+}
+
+}  // namespace
+
+Tensor parseNpy(const std::string& bytes, const std::string& name) {
+  return parseNpyBytes(bytes, name, bytes.size(), false);
 }
 
 std::string serializeNpy(const Tensor& t) {
@@ -262,12 +249,12 @@ std::string serializeNpy(const Tensor& t) {
   return out;
 }
 
-Tensor readNpy(const std::string& path) { return parseNpy(readFile(path), path); }
+Tensor readNpy(const std::string& path) { return parseNpy(readRegularFile(path), path); }
 
 void writeNpy(const std::string& path, const Tensor& t) { writeFileAtomic(path, serializeNpy(t)); }
 
 std::map<std::string, Tensor> readNpz(const std::string& path) {
-  const std::string b = readFile(path);
+  const std::string b = readRegularFile(path);
   // End of central directory: 22 bytes plus a comment of up to 64 KiB at the end.
   if (b.size() < 22) malformed(path, "too short for a zip archive");
   size_t eocd = std::string::npos;
@@ -307,7 +294,11 @@ std::map<std::string, Tensor> readNpz(const std::string& path) {
       if (csize != usize) malformed(path, "stored member '" + member + "' has inconsistent sizes");
       data = b.substr(dataAt, csize);
     } else if (method == 8) {
-      data = inflateRaw(path, member, b.data() + dataAt, csize, usize);
+      // The .npy header first: a member whose recorded size is not what its shape needs is
+      // refused before anything large is allocated.
+      parseNpyBytes(inflateRaw(path, member, b.data() + dataAt, csize, usize, std::min<size_t>(usize, 1 << 16)),
+                    path + ":" + member, usize, /*headerOnly=*/true);
+      data = inflateRaw(path, member, b.data() + dataAt, csize, usize, usize);
     } else {
       throw Error(ErrorCode::Unsupported, "'" + path + "': member '" + member +
                                               "' uses compression method " + std::to_string(method));

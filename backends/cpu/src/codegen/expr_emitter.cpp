@@ -279,7 +279,14 @@ Value* ExprEmitter::emitBinary(EOp op, Value* a, Value* b, EType t) {
     case EOp::Add: return f ? b_.CreateFAdd(a, b) : b_.CreateNSWAdd(a, b);
     case EOp::Sub: return f ? b_.CreateFSub(a, b) : b_.CreateNSWSub(a, b);
     case EOp::Mul: return f ? b_.CreateFMul(a, b) : b_.CreateNSWMul(a, b);
-    case EOp::Div: return f ? b_.CreateFDiv(a, b) : b_.CreateSDiv(a, b);
+    case EOp::Div: {
+      if (f) return b_.CreateFDiv(a, b);
+      // sdiv traps on INT64_MIN / -1; -1 divides as a wrapping negation instead (the plan's
+      // range check has already refused a zero divisor).
+      Value* minusOne = b_.CreateICmpEQ(b, b_.getInt64(-1));
+      Value* q = b_.CreateSDiv(a, b_.CreateSelect(minusOne, b_.getInt64(1), b));
+      return b_.CreateSelect(minusOne, b_.CreateSub(b_.getInt64(0), a), q);
+    }
     case EOp::Pow: return f ? intrinsic(llvm::Intrinsic::pow, a, b) : b_.CreateCall(integerPow(), {a, b});
     case EOp::Min: return b_.CreateSelect(f ? b_.CreateFCmpOLT(b, a) : b_.CreateICmpSLT(b, a), b, a);
     case EOp::Max: return b_.CreateSelect(f ? b_.CreateFCmpOLT(a, b) : b_.CreateICmpSLT(a, b), b, a);

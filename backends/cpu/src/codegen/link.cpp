@@ -8,6 +8,7 @@
 #include "codegen/compile.h"
 #include "codegen/target.h"
 #include "kiln/support/error.h"
+#include "kiln/support/file_io.h"
 
 namespace kiln::cpu {
 
@@ -42,10 +43,12 @@ void linkSharedLibrary(const std::string& object, const std::string& path) {
   const std::string cc = findCompiler();
   if (cc.empty())
     throw Error(ErrorCode::Io, "cannot link '" + path + "': no C compiler found (set CC or install cc)");
-  const std::string suffix = ".tmp." + std::to_string(::getpid());
-  const std::string obj = path + suffix + ".o", lib = path + suffix + ".so";
-  writeFileAtomic(obj, object);
-  const std::string cmd = shellQuote(cc) + " -shared -o " + shellQuote(lib) + " " + shellQuote(obj) + " -lm 2>&1";
+  // Exclusive temporaries with unpredictable names next to `path`, removed whatever happens
+  // (signals included); the library replaces `path` only once it is complete.
+  TempFile obj(path, ".o"), lib(path, ".so");
+  writeFileAtomic(obj.path(), object);
+  const std::string cmd =
+      shellQuote(cc) + " -shared -o " + shellQuote(lib.path()) + " " + shellQuote(obj.path()) + " -lm 2>&1";
   std::string output;
   FILE* p = ::popen(cmd.c_str(), "r");
   int status = -1;
@@ -54,15 +57,8 @@ void linkSharedLibrary(const std::string& object, const std::string& path) {
     while (size_t n = std::fread(buf, 1, sizeof buf, p)) output.append(buf, n);
     status = ::pclose(p);
   }
-  std::remove(obj.c_str());
-  if (status != 0) {
-    std::remove(lib.c_str());
-    throw Error(ErrorCode::Io, "linking '" + path + "' with " + cc + " failed: " + output);
-  }
-  if (std::rename(lib.c_str(), path.c_str()) != 0) {
-    std::remove(lib.c_str());
-    throw Error(ErrorCode::Io, "cannot rename '" + lib + "' to '" + path + "'");
-  }
+  if (status != 0) throw Error(ErrorCode::Io, "linking '" + path + "' with " + cc + " failed: " + output);
+  lib.commit(path);
 }
 
 }  // namespace kiln::cpu

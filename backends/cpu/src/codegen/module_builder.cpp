@@ -7,6 +7,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "codegen/checked_sizes.h"
 #include "codegen/expr_emitter.h"
 #include "kiln/plan/artifact_abi.h"
 #include "kiln/kiln_artifact.h"
@@ -22,6 +23,8 @@ namespace {
 // numpy) is used in place. Requiring 64 here made the runtime copy such buffers on every run.
 // Weights and the runtime's workspace stay 64-byte aligned.
 constexpr uint32_t kIoAlignment = 8;
+// Up to this many weight buffers, `run` stores their pointers one by one (see emitRun).
+constexpr size_t kMaxConstantStores = 256;
 
 using llvm::Constant;
 using llvm::Value;
@@ -81,15 +84,30 @@ class Builder {
   llvm::Function* emitPlan() {
     auto* f = function("kiln.plan", llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_, ptr_, i64_}, false));
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
-    ExprEmitter ex(p_, b, b, f->getArg(0), {});
+    // Every size here grows with the input dims: computed with overflow checks, and a size
+    // beyond int64 fails the run (INVALID_INPUT) instead of wrapping.
+    CheckedSizes sizes(p_, b, f->getArg(0));
     for (size_t i = 0; i < syms_.derived.size(); ++i)
-      b.CreateStore(ex.poly(syms_.derived[i]), b.CreateConstGEP1_64(i64_, f->getArg(0), syms_.bound + i));
+      b.CreateStore(sizes.poly(syms_.derived[i]), b.CreateConstGEP1_64(i64_, f->getArg(0), syms_.bound + i));
     for (size_t o = 0; o < p_.outputs.size(); ++o) {
       Value* dims = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(1), o));
       for (size_t d = 0; d < p_.outputs[o].dims.size(); ++d)
-        b.CreateStore(ex.poly(p_.outputs[o].dims[d]), b.CreateConstGEP1_64(i64_, dims, d));
+        b.CreateStore(sizes.poly(p_.outputs[o].dims[d]), b.CreateConstGEP1_64(i64_, dims, d));
     }
-    b.CreateStore(ex.emit(p_.workspaceBytes), f->getArg(2));
+    // Every buffer's byte size, though only the workspace total is stored: a temporary larger
+    // than int64 bytes could hide behind a wrapped product of the others.
+    for (const Buffer& buf : p_.buffers)
+      if (buf.kind == BufferKind::Temp || buf.kind == BufferKind::Output)
+        sizes.poly(product(buf.shape) * Poly(static_cast<int64_t>(dtypeSize(buf.dtype))));
+    b.CreateStore(sizes.expr(p_.workspaceBytes), f->getArg(2));
+    auto* fail = llvm::BasicBlock::Create(ctx_, "overflow", f);
+    auto* ok = llvm::BasicBlock::Create(ctx_, "ok", f);
+    b.CreateCondBr(sizes.overflowed(), fail, ok);
+    b.SetInsertPoint(fail);
+    emitError(b, f->getArg(3), f->getArg(4),
+              "the input dims make a size of model '" + p_.name + "' overflow 64 bits (too large a batch?)");
+    b.CreateRet(b.getInt32(KILN_STATUS_INVALID_INPUT));
+    b.SetInsertPoint(ok);
     b.CreateRet(b.getInt32(KILN_STATUS_OK));
     return f;
   }
@@ -110,13 +128,26 @@ class Builder {
     ExprEmitter ex(p_, b, b, syms, {});
 
     auto* table = b.CreateAlloca(ptr_, b.getInt64(std::max<size_t>(1, p_.buffers.size())), "buffers");
+    // Weight pointers: stored one by one when there are few; with many (a long chain of
+    // folded BatchNorms has two per node) one copy from a constant table, since thousands of
+    // stores in one block make LLVM's instruction scheduler quadratic.
+    size_t constants = 0;
+    for (const Buffer& buf : p_.buffers) constants += buf.kind == BufferKind::Constant;
+    const bool constantTable = constants > kMaxConstantStores;
+    if (constantTable) {
+      std::vector<Constant*> init;
+      for (const Buffer& buf : p_.buffers)
+        init.push_back(buf.kind == BufferKind::Constant ? weights(buf) : llvm::ConstantPointerNull::get(ptr_));
+      Constant* pointers = global(llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, init.size()), init), "weight_table");
+      b.CreateMemCpy(table, llvm::MaybeAlign(8), pointers, llvm::MaybeAlign(8), init.size() * 8);
+    }
     for (size_t i = 0; i < p_.buffers.size(); ++i) {
       const Buffer& buf = p_.buffers[i];
       Value* v = nullptr;
       switch (buf.kind) {
         case BufferKind::Input: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(1), buf.index)); break;
         case BufferKind::Output: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(2), buf.index)); break;
-        case BufferKind::Constant: v = weights(buf); break;
+        case BufferKind::Constant: v = constantTable ? nullptr : weights(buf); break;
         case BufferKind::Temp:
           if (buf.offset) v = b.CreateInBoundsGEP(b.getInt8Ty(), ws, ex.emit(buf.offset));
           break;
@@ -138,7 +169,8 @@ class Builder {
     return f;
   }
 
-  // Serial loop over c.buf's elements; the first one outside [c.lo, c.hi] writes c.message
+  // Serial loop over c.buf's elements; the first one outside [c.lo, c.hi] (or 0 for a nonZero
+  // check) writes c.message
   // into the run context's error buffer (truncated to its capacity) and returns
   // KILN_STATUS_INVALID_INPUT from `run`.
   void emitRangeCheck(llvm::IRBuilder<>& b, ExprEmitter& ex, Value* table, Value* rc,
@@ -163,16 +195,23 @@ class Builder {
     b.SetInsertPoint(body);
     Value* v = b.CreateSExtOrTrunc(b.CreateLoad(et, b.CreateInBoundsGEP(et, data, i)), i64_);
     i->addIncoming(b.CreateAdd(i, b.getInt64(1)), body);
-    b.CreateCondBr(b.CreateOr(b.CreateICmpSLT(v, lo), b.CreateICmpSGT(v, hi)), fail, head);
+    Value* bad = b.CreateOr(b.CreateICmpSLT(v, lo), b.CreateICmpSGT(v, hi));
+    if (c.nonZero) bad = b.CreateOr(bad, b.CreateICmpEQ(v, b.getInt64(0)));
+    b.CreateCondBr(bad, fail, head);
     b.SetInsertPoint(fail);
-    Value* err = b.CreateLoad(ptr_, b.CreateStructGEP(ctxTy, rc, 6));
-    Value* cap = b.CreateLoad(i64_, b.CreateStructGEP(ctxTy, rc, 7));
-    Value* len = b.CreateSelect(b.CreateICmpULT(b.getInt64(c.message.size()), cap), b.getInt64(c.message.size()),
-                                b.CreateSub(cap, b.getInt64(1)));
-    b.CreateMemCpy(err, llvm::MaybeAlign(1), str(c.message), llvm::MaybeAlign(1), len);
-    b.CreateStore(b.getInt8(0), b.CreateInBoundsGEP(b.getInt8Ty(), err, len));
+    emitError(b, b.CreateLoad(ptr_, b.CreateStructGEP(ctxTy, rc, 6)), b.CreateLoad(i64_, b.CreateStructGEP(ctxTy, rc, 7)),
+              c.message);
     b.CreateRet(b.getInt32(KILN_STATUS_INVALID_INPUT));
     b.SetInsertPoint(done);
+  }
+
+  // Copies `message` into the caller's error buffer `err` of `cap` bytes (cap >= 1),
+  // truncated to fit, NUL-terminated.
+  void emitError(llvm::IRBuilder<>& b, Value* err, Value* cap, const std::string& message) {
+    Value* len = b.CreateSelect(b.CreateICmpULT(b.getInt64(message.size()), cap), b.getInt64(message.size()),
+                                b.CreateSub(cap, b.getInt64(1)));
+    b.CreateMemCpy(err, llvm::MaybeAlign(1), str(message), llvm::MaybeAlign(1), len);
+    b.CreateStore(b.getInt8(0), b.CreateInBoundsGEP(b.getInt8Ty(), err, len));
   }
 
   Constant* signature(const std::vector<Signature>& sigs, const char* what) {

@@ -134,21 +134,4 @@ std::string emitMachineCode(llvm::Module& m, llvm::TargetMachine& tm, bool assem
   return std::string(buf.begin(), buf.end());
 }
 
-void writeFileAtomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(ErrorCode::Io, "cannot write '" + tmp + "'");
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f.flush()) {
-      std::remove(tmp.c_str());
-      throw Error(ErrorCode::Io, "cannot write '" + tmp + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(ErrorCode::Io, "cannot rename '" + tmp + "' to '" + path + "'");
-  }
-}
-
 }  // namespace kiln::cpu

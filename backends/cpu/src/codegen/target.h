@@ -26,7 +26,4 @@ void optimizeModule(llvm::Module& m, llvm::TargetMachine& tm, int optLevel);
 /// Object code or assembly for the module.
 std::string emitMachineCode(llvm::Module& m, llvm::TargetMachine& tm, bool assembly);
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-void writeFileAtomic(const std::string& path, const std::string& bytes);
-
 }  // namespace kiln::cpu

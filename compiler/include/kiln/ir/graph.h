@@ -61,6 +61,9 @@ class Graph {
   std::unique_ptr<Graph> clone() const;
 
   std::string name;
+  /// Files the importer read weights from (external data), as resolved paths: what a tool
+  /// writing outputs must never replace.
+  std::vector<std::string> externalDataFiles;
   std::vector<Value*> inputs;   ///< graph inputs that are fed at run time (not constants)
   std::vector<Value*> outputs;
 
@@ -79,8 +82,14 @@ class Graph {
   void removeNode(Node* n);
   /// Replaces every use of `from` (node inputs and graph outputs) with `to`.
   void replaceAllUses(Value* from, Value* to);
-  /// Nodes that read `v` (each once, in graph order).
+  /// Nodes that read `v` (each once, in no particular order); O(number of uses), from a use
+  /// index that addNode/insertNodeBefore/removeNode/replaceAllUses/setInput keep. Change an
+  /// input of a node in the graph through setInput, so users() sees a new use.
   std::vector<Node*> users(const Value* v) const;
+  /// Sets input i of `n` (a node of this graph), growing its inputs with nullptr as needed.
+  void setInput(Node* n, size_t i, Value* v);
+  /// True if `n` is a node of this graph (O(1)).
+  bool contains(const Node* n) const { return where_.count(n) != 0; }
   /// True if `v` is a graph output.
   bool isOutput(const Value* v) const;
   /// Value by name, or nullptr.
@@ -102,6 +111,14 @@ class Graph {
   std::vector<std::unique_ptr<Value>> values_;
   std::unordered_map<std::string, Value*> byName_;
   std::unordered_map<std::string, int> nameCounter_;
+  /// Position of every node in nodes_ (O(1) removal, insertion and membership).
+  std::unordered_map<const Node*, std::list<std::unique_ptr<Node>>::iterator> where_;
+  /// Nodes reading each value, with the number of their inputs that are it. Edits of a graph
+  /// node's inputs go through setInput / replaceAllUses (a direct edit that drops a use
+  /// leaves an entry users() filters out, but removeNode then cannot clear it).
+  std::unordered_map<const Value*, std::unordered_map<Node*, int>> uses_;  ///< reader -> count
+  void addUses(Node* n);
+  void dropUse(const Value* v, Node* n);
   Node* makeNode(OpKind kind, const std::string& name, std::vector<Value*> inputs,
                  std::vector<Value*> outputs, NodeAttrs attrs);
 };

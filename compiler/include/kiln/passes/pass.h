@@ -1,6 +1,7 @@
 #pragma once
 /// Shared pass plumbing: options, the report every pass writes to, the context they get.
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kiln/ir/graph.h"
@@ -35,6 +36,12 @@ struct PassReport {
   void note(const std::string& pass, const std::string& message);
   /// Records or updates (same node) the decision for one BN.
   void decide(BnDecision d);
+  /// The decision recorded for `node`, or nullptr (O(1)).
+  const BnDecision* find(const std::string& node) const;
+
+ private:
+  mutable std::unordered_map<std::string, size_t> byNode_;  ///< index into bn
+  BnDecision* lookup(const std::string& node) const;
 };
 
 struct PassContext {

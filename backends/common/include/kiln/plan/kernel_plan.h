@@ -58,10 +58,12 @@ enum class KernelKind : uint8_t { Generic, Gemm };
 /// element of integer buffer `buf` must lie in [lo, hi], else `run` stops with
 /// KILN_STATUS_INVALID_INPUT and `message` (ONNX makes out-of-range indices an error; clamping
 /// or reading past the tensor would return wrong numbers silently).
+/// With `nonZero`, an element equal to 0 fails the check too (an integer divisor).
 struct RangeCheck {
   int buf = -1;
   Poly lo, hi;
   std::string message;
+  bool nonZero = false;
 };
 
 /// Per-group moment sums (training-mode BatchNorm statistics) in two steps, through an F64
