@@ -16,7 +16,8 @@ forbid() {  # FOLDER REGEX WHAT
 }
 forbid compiler 'llvm/|google/protobuf|onnx/|cuda|nvrtc|kiln/(frontend|backends|plan)/' "LLVM, protobuf, ONNX, CUDA, the frontend or a backend"
 forbid backends/common 'llvm/|google/protobuf|onnx/|cuda|nvrtc|kiln/frontend/|kiln/backends/cpu/' "LLVM, protobuf, ONNX, CUDA, the frontend or a backend"
+forbid backends/cuda 'llvm/|google/protobuf|onnx/|kiln/frontend/|kiln/backends/cpu/' "LLVM, protobuf, ONNX, the frontend or the CPU backend"
 forbid runtime 'llvm/|google/protobuf|onnx/|kiln/(ir|eval|passes|frontend|plan|backends|support)/' "the compiler, LLVM, protobuf or ONNX"
 forbid frontend 'llvm/|cuda|nvrtc|kiln/(backends|plan)/' "LLVM, CUDA or a backend"
-[ "$status" = 0 ] && echo "layering: compiler, backends/common, runtime and frontend include only what they may"
+[ "$status" = 0 ] && echo "layering: compiler, backends/common, backends/cuda, runtime and frontend include only what they may"
 exit "$status"

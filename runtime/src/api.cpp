@@ -47,6 +47,7 @@ const char* kiln_status_string(kiln_status status) {
     case KILN_STATUS_IO_ERROR: return "I/O error";
     case KILN_STATUS_OUT_OF_MEMORY: return "out of memory";
     case KILN_STATUS_INTERNAL: return "internal error";
+    case KILN_STATUS_UNSUPPORTED: return "unsupported";
   }
   return "unknown status";
 }

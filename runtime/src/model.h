@@ -64,5 +64,8 @@ std::unique_ptr<kiln_model> modelFromHeader(const kiln_artifact_header* header, 
 
 /// Throws Failure(NOT_AN_ARTIFACT) naming `path` and the first malformed field of `desc`.
 void checkDescriptor(const kiln_artifact_v1& desc, const std::string& path);
+/// Refuses (KILN_STATUS_UNSUPPORTED) a loaded library whose KILN_ARTIFACT_CPU_FEATURES_SYMBOL
+/// names features this CPU lacks or this runtime cannot check (cpu_features.cpp).
+void checkCpuFeatures(void* library, const std::string& path);
 
 }  // namespace kiln::rt::impl

@@ -15,6 +15,7 @@
 #include "kiln/frontend/onnx_import.h"
 #include "kiln/ir/shape_inference.h"
 #include "kiln/kiln.h"
+#include "kiln/kiln_artifact.h"
 #include "kiln/passes/pipeline.h"
 #include "kiln/support/npy.h"
 #include "test_util.h"
@@ -156,6 +157,46 @@ TEST(CpuAot, MissingCompilerIsAClearError) {
   else ::unsetenv("CC");
   EXPECT_NE(msg.find("/nonexistent/cc"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(dir / "x.so"));
+  fs::remove_all(dir);
+}
+
+// Issue 9/10: an artifact built with --mcpu skylake-avx512 died of SIGILL on an AVX2 machine.
+// Artifacts record the CPU features their target enables; one for this machine loads, one for
+// a CPU with features this host lacks is refused at load with the features named.
+TEST(CpuAot, ArtifactsRecordAndCheckTheirCpuFeatures) {
+  GraphBuilder b;
+  b.output(b.op(OpKind::Relu, "relu", {b.input("x", dims({2, 3}))}));
+  inferShapes(b.g);
+  const fs::path dir = tempDir();
+  auto build = [&](const std::string& cpu, const std::string& features) {
+    cpu::CpuOptions o;
+    o.mcpu = cpu;
+    o.mattr = features;
+    const std::string lib = (dir / (cpu + features + ".so")).string();
+    cpu::compileCpuToFile(b.g, o, cpu::EmitKind::SharedLibrary, lib);
+    return lib;
+  };
+  kiln_model* m = nullptr;
+  for (const char* cpu : {"native", "x86-64"}) {
+    ASSERT_EQ(kiln_model_load(build(cpu, "").c_str(), &m), KILN_STATUS_OK) << cpu << ": " << kiln_last_error();
+    kiln_model_free(m);
+  }
+  // An AVX-512 artifact on a CPU without AVX-512: this host's, or one the loader is told to
+  // assume (KILN_ASSUME_CPU_LACKS), so the refusal is checked on every machine.
+  const std::string avx512 = build("skylake-avx512", "");
+  for (bool assume : {false, true}) {
+    __builtin_cpu_init();
+    if (!assume && __builtin_cpu_supports("avx512f")) continue;
+    if (assume) ::setenv("KILN_ASSUME_CPU_LACKS", "avx512f,avx512bw", 1);
+    EXPECT_EQ(kiln_model_load(avx512.c_str(), &m), KILN_STATUS_UNSUPPORTED);
+    const std::string msg = kiln_last_error();
+    ::unsetenv("KILN_ASSUME_CPU_LACKS");
+    EXPECT_NE(msg.find("was compiled for CPU features this CPU lacks: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("avx512f"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("avx2"), std::string::npos) << "names only what is missing: " << msg;
+  }
+  ASSERT_EQ(kiln_model_load(avx512.c_str(), &m) == KILN_STATUS_OK, __builtin_cpu_supports("avx512f") != 0);
+  if (m) kiln_model_free(m);
   fs::remove_all(dir);
 }
 

@@ -280,12 +280,15 @@ TEST_P(Ops, MatchFloat64Reference) {
   GraphBuilder b;
   oc.build(b);
   inferShapes(b.g);
+  // A backend that cannot run here (CUDA without a driver or device) still compiles both plans.
+  const std::string unavailable = be->unavailableReason();
   for (int opt : {0, 3}) {
     backend::CompileOptions options;
     options.optLevel = opt;
     options.fuse = opt != 0;  // O0 runs the unfused plan
     options.parallelGrainWork = 1;  // split every kernel so the 3-thread runs use the pool
     auto model = be->compile(b.g, options);
+    if (!unavailable.empty()) continue;
     for (int64_t n : {2, 3}) {
       TensorMap in;
       uint32_t seed = 11;
@@ -302,6 +305,7 @@ TEST_P(Ops, MatchFloat64Reference) {
                         " output " + o->name);
     }
   }
+  if (!unavailable.empty()) GTEST_SKIP() << "compiled, not run: " << unavailable;
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Ops, testing::Combine(testing::ValuesIn(cases()), testing::ValuesIn(backendsUnderTest())),

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <fstream>
+
 #include "cli_test_util.h"
 #include "kiln/support/npy.h"
 
@@ -253,6 +255,42 @@ TEST_F(CliErrors, CompileToAnUnwritablePathLeavesNothingBehind) {
     EXPECT_TRUE(fs::is_empty(dir.path() / "ro"));
     fs::permissions(dir.path() / "ro", fs::perms::owner_all);
   }
+}
+
+// Issue 9: `compile -o weights.bin` replaced the model's own external-data file. Every output
+// flag refuses a file the model reads, weights included, and leaves it untouched.
+TEST_F(CliErrors, OutputsNeverReplaceTheModelsExternalData) {
+  onnx::ModelProto m;
+  m.ParseFromString(tinyModelBytes());
+  onnx::GraphProto* g = m.mutable_graph();
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name("bias");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(3);
+  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  t->add_external_data()->set_key("location");
+  t->mutable_external_data(0)->set_value("weights.bin");
+  onnx::NodeProto* relu = g->mutable_node(0);
+  relu->set_output(0, "r");
+  onnx::NodeProto* add = g->add_node();
+  add->set_op_type("Add");
+  add->set_name("add1");
+  add->add_input("r");
+  add->add_input("bias");
+  add->add_output("scores");
+  const std::string extModel = dir.file("ext.onnx"), weights = dir.file("weights.bin");
+  writeFile(extModel, m.SerializeAsString());
+  const std::string bias("\0\0\x80\x3f\0\0\0\x40\0\0\x40\x40", 12);  // 1, 2, 3
+  writeFile(weights, bias);
+  ASSERT_EQ(runKiln({"inspect", extModel}).exitCode, 0);
+  for (const char* emit : {"onnx", "so"}) {
+    if (std::string(emit) == "so" && !kilnHasCpuBackend()) continue;
+    expectFailure({"compile", extModel, "--emit", emit, "-o", weights}, 1, {"refusing to write -o", "weights.bin"});
+  }
+  expectFailure({"run", extModel, "--input", input, "-o", weights}, 1, {"refusing to write --output", "weights.bin"});
+  expectFailure({"inspect", extModel, "--dot-after", weights}, 1, {"refusing to write --dot-after", "weights.bin"});
+  std::ifstream in(weights, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), bias);
 }
 
 }  // namespace

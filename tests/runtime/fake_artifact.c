@@ -10,7 +10,8 @@
  *
  * Variants (compile definitions) produce broken artifacts for the error tests:
  *   FAKE_ABI_VERSION=v, FAKE_MAGIC=m, FAKE_NO_ENTRY, FAKE_BAD_DTYPE, FAKE_BROKEN_PLAN,
- *   FAKE_DIM_CODE=d (input x's first dim code).
+ *   FAKE_DIM_CODE=d (input x's first dim code), FAKE_CPU_FEATURES="list" (the exported
+ *   KILN_ARTIFACT_CPU_FEATURES_SYMBOL).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -144,6 +145,10 @@ static const kiln_artifact_v1 descriptor = {
     fake_plan,
     fake_run,
 };
+
+#ifdef FAKE_CPU_FEATURES
+KILN_ARTIFACT_EXPORT const char kiln_artifact_cpu_features[] = FAKE_CPU_FEATURES;
+#endif
 
 #ifdef FAKE_NO_ENTRY
 KILN_ARTIFACT_EXPORT const kiln_artifact_header* some_other_symbol(void) { return &descriptor.header; }

@@ -115,7 +115,9 @@ TEST(Load, TruncatedLibraryIsNotAnArtifact) {
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(whole.data(), static_cast<std::streamsize>(keep));
     const std::string msg = loadFailure(path.string(), KILN_STATUS_NOT_AN_ARTIFACT);
     EXPECT_THAT(msg, StartsWith("'" + path.string() + "' is not a kiln artifact: ")) << keep;
-    if (keep >= 200) EXPECT_THAT(msg, HasSubstr("truncated")) << keep;
+    if (keep >= 200) {
+      EXPECT_THAT(msg, HasSubstr("truncated")) << keep;
+    }
   }
   std::filesystem::remove(path);
 }
@@ -155,6 +157,18 @@ TEST(Load, OtherAbiVersionIsAbiMismatch) {
             "'" + path + "' was built for kiln artifact ABI version 2, this runtime loads version " +
                 std::to_string(KILN_ARTIFACT_ABI_VERSION));
   EXPECT_EQ(kiln_abi_version(), KILN_ARTIFACT_ABI_VERSION);
+}
+
+// Issue 9/10: an artifact built for another CPU died of SIGILL. The features it records are
+// checked before any of its code runs; one this runtime cannot check is refused as well.
+TEST(Load, CpuFeaturesAreCheckedBeforeTheArtifactRuns) {
+  kiln_model* model = nullptr;
+  ASSERT_EQ(kiln_model_load(KILN_FAKE_FEATURES_BASIC, &model), KILN_STATUS_OK) << kiln_last_error();
+  kiln_model_free(model);
+  EXPECT_EQ(loadFailure(KILN_FAKE_FEATURES_UNKNOWN, KILN_STATUS_UNSUPPORTED),
+            "'" + std::string(KILN_FAKE_FEATURES_UNKNOWN) +
+                "' needs CPU features this runtime cannot check on this machine: kiln-imaginary-isa");
+  EXPECT_STREQ(kiln_status_string(KILN_STATUS_UNSUPPORTED), "unsupported");
 }
 
 TEST(Load, MalformedDescriptorIsNotAnArtifact) {

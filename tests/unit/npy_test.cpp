@@ -208,6 +208,30 @@ TEST(Npy, MalformedNpzNamesTheFile) {
   expectBad(s, "member '");
 }
 
+// Issue 9: a small .npz inflated a member to whatever size its directory recorded before the
+// .npy header inside was checked. The header is read first: a recorded size that is not the
+// header plus the data the shape needs is refused before the member is inflated (so the error
+// names the shape, not a failed inflate).
+TEST(Npy, NpzMemberSizesAreCheckedAgainstTheHeaderBeforeInflating) {
+  const std::string dir = scratchDir("inflate");
+  std::string b = slurp(sample("samples_deflated.npz"));
+  const size_t cd = b.find("PK\x01\x02");
+  ASSERT_NE(cd, std::string::npos);
+  ASSERT_EQ(static_cast<uint8_t>(b[cd + 10]), 8u) << "first member deflated";
+  uint32_t usize = 0;
+  for (int i = 3; i >= 0; --i) usize = usize << 8 | static_cast<uint8_t>(b[cd + 24 + i]);
+  usize += 64;  // a plausible claim (deflate could produce it), not what the header needs
+  for (int i = 0; i < 4; ++i) b[cd + 24 + i] = static_cast<char>(usize >> (8 * i));
+  std::ofstream(dir + "/claims.npz", std::ios::binary) << b;
+  try {
+    readNpz(dir + "/claims.npz");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "bytes but shape")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "claims.npz:")) << e.what();
+  }
+}
+
 // Random corruption of valid files must only ever produce kiln::Error.
 TEST(Npy, FuzzedInputsNeverCrash) {
   const std::string dir = scratchDir("fuzz");

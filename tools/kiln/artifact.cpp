@@ -12,6 +12,7 @@ namespace {
 ErrorCode errorCodeOf(kiln_status s) {
   switch (s) {
     case KILN_STATUS_IO_ERROR: return ErrorCode::Io;
+    case KILN_STATUS_UNSUPPORTED: return ErrorCode::Unsupported;
     case KILN_STATUS_NOT_AN_ARTIFACT:
     case KILN_STATUS_ABI_MISMATCH: return ErrorCode::InvalidModel;
     case KILN_STATUS_INVALID_INPUT:

@@ -49,10 +49,12 @@ int runCommand(const Command& c, const Args& argv) {
 void printUsage(std::FILE* to) {
   std::fprintf(to,
                "usage: kiln <command> [options]\n\n"
-               "kiln compiles ONNX models (folding BatchNormalization) to CPU code and runs them.\n\ncommands:\n");
+               "kiln compiles ONNX models (folding BatchNormalization) to CPU code through LLVM or to\n"
+               "CUDA kernels, and runs them.\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
   std::fprintf(to,
                "\n'kiln <command> --help' describes a command.\n"
+               "A compiled .so is native code: loading it (kiln run X.so) runs it; load only artifacts you trust.\n"
                "exit codes: 0 success, 1 error, 2 usage error, 3 compare tolerance exceeded\n");
 }
 

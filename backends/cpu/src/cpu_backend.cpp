@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "kiln/kiln_artifact.h"
 #include "kiln/plan/plan.h"
 #include "kiln/plan/print.h"
 #include "kiln/support/file_io.h"
@@ -38,6 +39,15 @@ CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
   const std::string producer = "kiln 0.1.0 cpu-llvm " + cm.target->getTargetCPU().str();
   CodegenTuning tuning;
   tuning.vectorLanes = cm.target->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
+  // What the generated code may use, for the loader to check (an AVX-512 artifact on an AVX2
+  // machine is refused with a message instead of dying of SIGILL).
+  if (cm.target->getTargetTriple().getArch() == llvm::Triple::x86_64) {
+#define KILN_TARGET_FEATURE(n)                                                         \
+  if (cm.target->getMCSubtargetInfo()->checkFeatures(std::string("+") + n))            \
+    tuning.cpuFeatures += (tuning.cpuFeatures.empty() ? "" : ",") + std::string(n);
+    KILN_ARTIFACT_X86_FEATURES(KILN_TARGET_FEATURE)
+#undef KILN_TARGET_FEATURE
+  }
   if (options.parallelGrainWork > 0) tuning.grainWork = tuning.gemmGrainWork = options.parallelGrainWork;
   cm.module = buildModule(prog, *cm.context, cm.target->createDataLayout(),
                           cm.target->getTargetTriple().str(), producer, tuning);

@@ -144,10 +144,10 @@ void put32(std::string& b, uint32_t v) {
 
 constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0x06054b50;
 
-// The first `want` bytes (all of them when want == usize) of a deflated member of recorded
-// size `usize`.
+// A deflated member of recorded size `usize`: all of it, or with `prefix` only its first
+// `want` bytes (fewer when the stream ends sooner; the caller checks what it needs).
 std::string inflateRaw(const std::string& file, const std::string& member, const char* data,
-                       size_t csize, size_t usize, size_t want) {
+                       size_t csize, size_t usize, size_t want, bool prefix = false) {
   // Deflate cannot expand data by more than ~1032x; larger claims are corrupt, and checking
   // it first keeps a tiny file from requesting a huge buffer.
   if (usize / 1032 > csize + 1) malformed(file, "member '" + member + "' claims an impossible size");
@@ -158,11 +158,16 @@ std::string inflateRaw(const std::string& file, const std::string& member, const
   zs.avail_in = static_cast<uInt>(csize);
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
   zs.avail_out = static_cast<uInt>(want);
-  const int rc = inflate(&zs, want == usize ? Z_FINISH : Z_SYNC_FLUSH);
+  const int rc = inflate(&zs, prefix ? Z_SYNC_FLUSH : Z_FINISH);
   const size_t produced = zs.total_out;
   inflateEnd(&zs);
-  const bool complete = want == usize ? rc == Z_STREAM_END : (rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END);
-  if (!complete || produced != want)
+  if (prefix) {
+    if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END)
+      malformed(file, "member '" + member + "' is not valid deflate data");
+    out.resize(produced);
+    return out;
+  }
+  if (rc != Z_STREAM_END || produced != usize)
     malformed(file, "member '" + member + "' does not inflate to its recorded size");
   return out;
 }
@@ -296,7 +301,7 @@ std::map<std::string, Tensor> readNpz(const std::string& path) {
     } else if (method == 8) {
       // The .npy header first: a member whose recorded size is not what its shape needs is
       // refused before anything large is allocated.
-      parseNpyBytes(inflateRaw(path, member, b.data() + dataAt, csize, usize, std::min<size_t>(usize, 1 << 16)),
+      parseNpyBytes(inflateRaw(path, member, b.data() + dataAt, csize, usize, std::min<size_t>(usize, 1 << 16), true),
                     path + ":" + member, usize, /*headerOnly=*/true);
       data = inflateRaw(path, member, b.data() + dataAt, csize, usize, usize);
     } else {

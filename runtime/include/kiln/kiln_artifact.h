@@ -63,8 +63,28 @@ extern "C" {
 #define KILN_ARTIFACT_MAGIC 0x4E4C494Bu
 /** The descriptor layout defined in this header. */
 #define KILN_ARTIFACT_ABI_VERSION 1u
-/** Name of the one symbol an artifact exports. */
+/** Name of the symbol every artifact exports. */
 #define KILN_ARTIFACT_ENTRY_SYMBOL "kiln_artifact_get"
+/**
+ * Optional exported data symbol (const char[]): the CPU features the artifact's code uses,
+ * comma-separated in LLVM/GCC spelling ("avx2,fma,avx512f"). The loader reads it after dlopen
+ * and before running any of the artifact's code, and refuses the artifact (KILN_STATUS_UNSUPPORTED,
+ * naming the missing features) on a CPU without them, or when it cannot check a feature.
+ * Artifacts without it load unchecked (it is additive to ABI version 1). Setting the
+ * environment variable KILN_ASSUME_CPU_LACKS to a comma-separated list makes the loader treat
+ * those features as absent (does an artifact load on a CPU without them?).
+ */
+#define KILN_ARTIFACT_CPU_FEATURES_SYMBOL "kiln_artifact_cpu_features"
+/**
+ * The x86-64 features that list may name, X(name) each, spelled as LLVM's target features
+ * and GCC/Clang's __builtin_cpu_supports spell them. A code generator lists those its target
+ * enables; the loader checks each on the host CPU.
+ */
+#define KILN_ARTIFACT_X86_FEATURES(X)                                                            \
+  X("sse4.1") X("sse4.2") X("popcnt") X("avx") X("avx2") X("fma") X("bmi") X("bmi2") X("aes")  \
+  X("pclmul") X("avx512f") X("avx512cd") X("avx512bw") X("avx512dq") X("avx512vl")            \
+  X("avx512vnni") X("avx512bf16") X("avx512vbmi") X("avx512vbmi2") X("avx512ifma")             \
+  X("avx512vpopcntdq") X("avx512bitalg") X("gfni") X("vpclmulqdq")
 /** Alignment a code generator should declare unless it needs more (cache line, AVX-512). */
 #define KILN_ARTIFACT_DEFAULT_ALIGNMENT 64u
 /** Largest `alignment` a descriptor may declare. */

@@ -73,7 +73,10 @@ typedef enum kiln_status {
   /** An allocation failed. */
   KILN_STATUS_OUT_OF_MEMORY = 6,
   /** A bug in kiln or in the artifact (e.g. it broke its own contract). */
-  KILN_STATUS_INTERNAL = 7
+  KILN_STATUS_INTERNAL = 7,
+  /** The artifact needs what this machine lacks, e.g. CPU features (AVX-512 code on an
+   *  AVX2 CPU); the message names what is missing. */
+  KILN_STATUS_UNSUPPORTED = 8
 } kiln_status;
 
 #ifdef __cplusplus

@@ -29,6 +29,7 @@ ErrorCode errorCodeOf(kiln_status s) {
     case KILN_STATUS_INVALID_INPUT:
     case KILN_STATUS_INVALID_ARGUMENT: return ErrorCode::InvalidInput;
     case KILN_STATUS_IO_ERROR: return ErrorCode::Io;
+    case KILN_STATUS_UNSUPPORTED: return ErrorCode::Unsupported;
     default: return ErrorCode::Internal;  // the JIT built the artifact: any other refusal is a kiln bug
   }
 }

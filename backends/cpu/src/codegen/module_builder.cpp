@@ -43,6 +43,11 @@ class Builder {
     llvm::Function* plan = emitPlan();
     llvm::Function* run = emitRun();
     emitDescriptor(producer, plan, run);
+    if (!tuning_.cpuFeatures.empty()) {
+      Constant* text = llvm::ConstantDataArray::getString(ctx_, tuning_.cpuFeatures);
+      new llvm::GlobalVariable(m_, text->getType(), true, llvm::GlobalValue::ExternalLinkage, text,
+                               KILN_ARTIFACT_CPU_FEATURES_SYMBOL);
+    }
   }
 
  private:

@@ -16,6 +16,9 @@ struct CodegenTuning {
   int vectorLanes = 8;            ///< floats per widest vector register (8: AVX2, 16: AVX-512)
   int64_t grainWork = 1 << 16;    ///< element operations per parallel task (generic kernels)
   int64_t gemmGrainWork = 1 << 19;  ///< multiply-adds per parallel task (micro-kernels)
+  /// The CPU features the target enables, exported for the loader's check
+  /// (KILN_ARTIFACT_CPU_FEATURES_SYMBOL); empty: not recorded.
+  std::string cpuFeatures;
 };
 
 /// the C layout. `producer` is the descriptor's producer text.

@@ -57,6 +57,10 @@ class Backend {
   virtual bool usesThreads() const { return false; }
   /// True for a reference evaluator (the tests compare the others against fp64).
   virtual bool isReference() const { return false; }
+  /// Empty when compiled graphs can run on this machine; otherwise why not (e.g. the CUDA
+  /// backend without a driver or device). compile() and emit() work either way; run() then
+  /// throws Error(Unsupported) with this reason.
+  virtual std::string unavailableReason() const { return {}; }
   /// Compiles `g` (after runPipeline, or as imported) in memory. Throws Error(Unsupported)
   /// naming the node for what it cannot compile.
   virtual std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& o) const = 0;
