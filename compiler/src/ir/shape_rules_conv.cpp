@@ -2,6 +2,7 @@
 //   Conv:          X [N, C, D...], W [M, C/group, k...], B [M]        -> [N, M, out...]
 //   ConvTranspose: X [N, C, D...], W [C, M/group, k...], B [M]        -> [N, M, out...]
 #include "kiln/support/error.h"
+#include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -18,6 +19,7 @@ size_t checkConvOperands(RuleContext& ctx, ConvAttrs& a) {
   if (ctx.rank(1) != ctx.rank(0))
     ctx.fail(ctx.describeInput(1, "weight") + " must have the rank of " + ctx.describeInput(0));
   if (a.group < 1) ctx.fail("group " + str(a.group) + " must be >= 1");
+  if (a.group > (int64_t{1} << 31)) ctx.fail("group " + str(a.group) + " is too large (at most 2^31)");
   size_t k = ctx.shape(0).size() - 2;
   const Shape& w = ctx.shape(1);
   if (a.kernelShape.empty()) {
@@ -75,10 +77,11 @@ void inferConv(RuleContext& ctx) {
   checkConvOperands(ctx, a);
   const Shape& x = ctx.shape(0);
   const Shape& w = ctx.shape(1);
-  if (x[1].isKnown() && w[1].isKnown() && x[1].value != w[1].value * a.group)
+  const std::optional<int64_t> inChannels = w[1].isKnown() ? checkedMul(w[1].value, a.group) : std::nullopt;
+  if (w[1].isKnown() && !inChannels) ctx.fail("weight channels times group " + str(a.group) + " overflow");
+  if (x[1].isKnown() && inChannels && x[1].value != *inChannels)
     ctx.fail(ctx.describeInput(0) + " has " + str(x[1].value) + " channels but " +
-             ctx.describeInput(1, "weight") + " with group " + str(a.group) + " expects " +
-             str(w[1].value * a.group));
+             ctx.describeInput(1, "weight") + " with group " + str(a.group) + " expects " + str(*inChannels));
   if (w[0].isKnown() && w[0].value % a.group != 0)
     ctx.fail(ctx.describeInput(1, "weight") + " has " + str(w[0].value) +
              " output channels, not divisible by group " + str(a.group));
@@ -102,7 +105,9 @@ void inferConvTranspose(RuleContext& ctx) {
   if (!unifyDims(x[1], w[0]))
     ctx.fail(ctx.describeInput(0) + " has " + str(x[1].value) + " channels but " +
              ctx.describeInput(1, "weight") + " expects " + str(w[0].value));
-  Dim channels = w[1].isKnown() ? Dim::known(w[1].value * a.group) : Dim{};
+  const std::optional<int64_t> outChannels = w[1].isKnown() ? checkedMul(w[1].value, a.group) : std::nullopt;
+  if (w[1].isKnown() && !outChannels) ctx.fail("weight channels times group " + str(a.group) + " overflow");
+  Dim channels = outChannels ? Dim::known(*outChannels) : Dim{};
   checkBias(ctx, channels);
   if (a.outputPadding.empty()) a.outputPadding.assign(k, 0);
   if (a.outputPadding.size() != k)
@@ -118,13 +123,24 @@ void inferConvTranspose(RuleContext& ctx) {
   Shape out{x[0], channels};
   for (size_t i = 0; i < k; ++i) {
     int64_t s = a.strides[i], op = a.outputPadding[i];
-    int64_t ek = a.dilations[i] * (a.kernelShape[i] - 1) + 1;
+    int64_t ek = a.dilations[i] * (a.kernelShape[i] - 1) + 1;  // at most 2^62 (normalizeWindow)
     if (op < 0) ctx.fail("output_padding entry " + str(op) + " is negative");
+    if (op > (int64_t{1} << 31)) ctx.fail("output_padding entry " + str(op) + " is too large (at most 2^31)");
+    if (!target.empty() && (target[i] < 0 || target[i] > kMaxTensorElements))
+      ctx.fail("output_shape entry " + str(target[i]) + " is out of range");
+    // s * (in - 1) reaches 2^79 for the largest strides and extents: checked.
+    auto transposed = [&](int64_t in, int64_t rest) -> int64_t {
+      std::optional<int64_t> v = checkedMul(s, in - 1);
+      if (v) v = checkedAdd(*v, rest);
+      if (!v || *v > kMaxTensorElements)
+        ctx.fail("output extent on spatial axis " + str(static_cast<int64_t>(i)) + " is too large");
+      return *v;
+    };
     const Dim& in = x[2 + i];
     if (a.autoPad == AutoPad::Valid) a.pads[i] = a.pads[i + k] = 0;
     if (!target.empty() || same) {
       std::optional<int64_t> total;
-      if (!target.empty() && in.isKnown()) total = s * (in.value - 1) + op + ek - target[i];
+      if (!target.empty() && in.isKnown()) total = transposed(in.value, op + ek - target[i]);
       if (target.empty()) total = op + ek - s;
       if (!total) {
         resolved = false;
@@ -139,7 +155,7 @@ void inferConvTranspose(RuleContext& ctx) {
       out.push_back(s == 1 && grow == 1 ? in : Dim{});
       continue;
     }
-    int64_t n = s * (in.value - 1) + grow;
+    int64_t n = transposed(in.value, grow);
     if (n <= 0)
       ctx.fail("output extent " + str(n) + " on spatial axis " + str(i) + " is not positive");
     out.push_back(Dim::known(n));

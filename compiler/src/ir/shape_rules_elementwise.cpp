@@ -1,5 +1,6 @@
 // Elementwise ops: unary activations and math, Clip, Softmax, the broadcasting binary
 // arithmetic ops, Identity, Dropout and Cast.
+#include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -19,15 +20,19 @@ std::optional<Dim> combine(Arith op, const Dim& x, const Dim& y) {
   using content::literal;
   bool lx = isLiteral(x), ly = isLiteral(y);
   if (lx && ly) {
+    // A value beyond int64 is not tracked (the run wraps; as a shape it would be refused).
+    std::optional<int64_t> v;
     switch (op) {
-      case Arith::Add: return literal(x.value + y.value);
-      case Arith::Sub: return literal(x.value - y.value);
-      case Arith::Mul: return literal(x.value * y.value);
+      case Arith::Add: v = checkedAdd(x.value, y.value); break;
+      case Arith::Sub: v = checkedSub(x.value, y.value); break;
+      case Arith::Mul: v = checkedMul(x.value, y.value); break;
       case Arith::Div:
-        if (y.value != 0 && x.value % y.value == 0) return literal(x.value / y.value);
-        return std::nullopt;
-      case Arith::Other: return std::nullopt;
+        if (y.value != 0 && !(y.value == -1 && x.value == INT64_MIN) && x.value % y.value == 0) v = x.value / y.value;
+        break;
+      case Arith::Other: break;
     }
+    if (!v) return std::nullopt;
+    return literal(*v);
   }
   if (ly && ((op == Arith::Mul || op == Arith::Div) && y.value == 1)) return x;
   if (ly && ((op == Arith::Add || op == Arith::Sub) && y.value == 0)) return x;

@@ -1,6 +1,7 @@
 // Pooling and reductions: MaxPool, AveragePool, GlobalAveragePool, ReduceMean.
 #include <algorithm>
 
+#include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -88,9 +89,11 @@ void inferReduceProd(RuleContext& ctx) {
   if (!c || !content::fullyLiteral(*c) || !out->hasShape ||
       dimProduct(out->shape, 0, out->shape.size()).value != 1)
     return;
-  int64_t product = 1;
-  for (int64_t v : content::literals(*c)) product *= v;
-  ctx.setContent(0, content::Content{content::literal(product)});
+  std::optional<int64_t> product = 1;
+  for (int64_t v : content::literals(*c))
+    if (product) product = checkedMul(*product, v);
+  if (!product) return;  // beyond int64: not tracked
+  ctx.setContent(0, content::Content{content::literal(*product)});
 }
 
 }  // namespace kiln::shape

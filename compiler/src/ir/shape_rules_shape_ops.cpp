@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 
+#include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
 namespace kiln::shape {
@@ -13,16 +14,30 @@ namespace {
 Dim inferMinusOne(const Shape& in, const Shape& out, size_t minusOne) {
   std::map<std::string, int> symbols;
   int64_t inKnown = 1, outKnown = 1;
+  // Products beyond int64 leave the extent unknown (the output check then refuses the shape).
+  auto times = [](int64_t& acc, int64_t v) {
+    const std::optional<int64_t> p = checkedMul(acc, v);
+    if (p) acc = *p;
+    return p.has_value();
+  };
   for (const Dim& d : in) {
-    if (d.isKnown()) inKnown *= d.value;
-    else if (!d.symbol.empty()) ++symbols[d.symbol];
-    else return Dim{};
+    if (d.isKnown()) {
+      if (!times(inKnown, d.value)) return Dim{};
+    } else if (!d.symbol.empty()) {
+      ++symbols[d.symbol];
+    } else {
+      return Dim{};
+    }
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (i == minusOne) continue;
-    if (out[i].isKnown()) outKnown *= out[i].value;
-    else if (!out[i].symbol.empty()) --symbols[out[i].symbol];
-    else return Dim{};
+    if (out[i].isKnown()) {
+      if (!times(outKnown, out[i].value)) return Dim{};
+    } else if (!out[i].symbol.empty()) {
+      --symbols[out[i].symbol];
+    } else {
+      return Dim{};
+    }
   }
   const std::string* left = nullptr;
   for (auto& [name, count] : symbols) {

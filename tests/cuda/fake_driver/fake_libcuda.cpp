@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct Entry {
 struct State {
   std::mutex m;
   std::map<uintptr_t, size_t> allocations;  // address -> bytes
-  std::vector<Entry*> entries;              // of every module loaded; kept (handles stay valid)
+  std::vector<std::unique_ptr<Entry>> entries;  // of every module loaded; kept (handles stay valid)
   int contextDepth = 0;
   std::string log;
 };
@@ -44,16 +45,16 @@ bool inAllocation(uintptr_t p, size_t bytes) {
 }
 
 // ".entry NAME(" followed by ".param ..." lines up to ")".
-std::vector<Entry*> parsePtx(const char* ptx) {
-  std::vector<Entry*> out;
+std::vector<std::unique_ptr<Entry>> parsePtx(const char* ptx) {
+  std::vector<std::unique_ptr<Entry>> out;
   const std::string text(ptx);
   for (size_t at = text.find(".entry "); at != std::string::npos; at = text.find(".entry ", at + 1)) {
     const size_t open = text.find('(', at);
     const size_t close = text.find(')', open);
-    auto* e = new Entry{text.substr(at + 7, open - at - 7), 0};
+    auto e = std::make_unique<Entry>(Entry{text.substr(at + 7, open - at - 7), 0});
     for (size_t p = text.find(".param", open); p != std::string::npos && p < close; p = text.find(".param", p + 1))
       ++e->params;
-    out.push_back(e);
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -97,9 +98,9 @@ CUresult cuModuleLoadData(CUmodule* m, const void* image) {
     state().log += "refused cubin\n";
     return CUDA_ERROR_INVALID_IMAGE;
   }
-  const std::vector<Entry*> entries = parsePtx(static_cast<const char*>(image));
-  state().entries.insert(state().entries.end(), entries.begin(), entries.end());
+  std::vector<std::unique_ptr<Entry>> entries = parsePtx(static_cast<const char*>(image));
   state().log += "loaded PTX with " + std::to_string(entries.size()) + " entries\n";
+  for (auto& e : entries) state().entries.push_back(std::move(e));
   *m = reinterpret_cast<CUmodule>(&dummyModule);
   return CUDA_SUCCESS;
 }
@@ -107,7 +108,7 @@ CUresult cuModuleUnload(CUmodule) { return CUDA_SUCCESS; }
 CUresult cuModuleGetFunction(CUfunction* f, CUmodule, const char* name) {
   for (auto it = state().entries.rbegin(); it != state().entries.rend(); ++it)  // the latest module's
     if ((*it)->name == name) {
-      *f = reinterpret_cast<CUfunction>(*it);
+      *f = reinterpret_cast<CUfunction>(it->get());
       return CUDA_SUCCESS;
     }
   return CUDA_ERROR_NOT_FOUND;
@@ -148,7 +149,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
                         unsigned shared, CUstream stream, void** params, void** extra) {
   const Entry* e = reinterpret_cast<const Entry*>(f);
   bool known = false;
-  for (const Entry* x : state().entries) known = known || x == e;
+  for (const auto& x : state().entries) known = known || x.get() == e;
   if (!known || state().contextDepth == 0 || !params || extra || stream || shared) return CUDA_ERROR_INVALID_VALUE;
   if (gx == 0 || gy != 1 || gz != 1 || bx == 0 || bx > 1024 || by != 1 || bz != 1) return CUDA_ERROR_INVALID_VALUE;
   // Every parameter of the generated kernels is 8 bytes: a device address (inside an
