@@ -204,6 +204,20 @@ TEST(BnForward, FlattenAtOtherAxisIsKept) {
   EXPECT_TRUE(mentions(decisionFor(r.report, "bn1").reason, "Flatten 'flat' at axis 2"));
 }
 
+// Issue 9 (found by ModelFuzz): folding through a Flatten materialises one scale per merged
+// feature, so a legal but huge trailing extent (4 x 2^40 features here) made the pass try to
+// allocate terabytes. Beyond 2^24 features the fold is declined, with the reason.
+TEST(BnForward, FlattenIntoTooManyFeaturesIsDeclined) {
+  Builder b;
+  Value* x = b.input("x", {1, 4, int64_t{1} << 20, int64_t{1} << 20});
+  Value* y = b.bn("bn1", b.op(OpKind::Relu, "r1", {x}), 4);
+  b.output(b.op(OpKind::Relu, "r2", {b.op(OpKind::Flatten, "flat", {y}, AxisAttrs{1})}));
+  auto g = b.finish();
+  const PassReport report = runBnPasses(*g);
+  EXPECT_EQ(countOps(*g, OpKind::ScaleShift), 1);
+  EXPECT_TRUE(mentions(decisionFor(report, "bn1").reason, "more than 2^24 features")) << decisionFor(report, "bn1").reason;
+}
+
 TEST(BnForward, ConsumerThatIsNotLinearIsKept) {
   Builder b;
   Value* x = b.input("x", {2, 3, 4, 4});

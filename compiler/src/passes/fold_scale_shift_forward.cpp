@@ -1,6 +1,7 @@
 #include "kiln/passes/fold_scale_shift_forward.h"
 
 #include "bn_util.h"
+#include "kiln/support/checked_math.h"
 
 namespace kiln {
 
@@ -35,10 +36,17 @@ bool allZero(const std::vector<int64_t>& v) {
 // Merging channel axis `axis` of `in` with the next `m` dims: feature f of the merged axis is
 // channel f / inner with inner = product of the merged trailing extents (which must be known).
 std::string mergeTrailing(Affine& f, const Shape& in, int64_t m, int64_t newAxis, const Node* n) {
+  // The merged per-feature vectors are materialised: beyond 2^24 features (far more than any
+  // layer the result could fold into) the fold is declined rather than allocating them.
+  constexpr int64_t kMaxFeatures = int64_t{1} << 24;
   int64_t inner = 1;
   for (int64_t d = f.axis + 1; d <= f.axis + m; ++d) {
     if (!in[d].isKnown()) return bn::describeNode(n) + " merges the channel axis with a dim of unknown size";
-    inner *= in[d].value;
+    const std::optional<int64_t> next = checkedMul(inner, in[d].value);
+    const std::optional<int64_t> features = next ? checkedMul(*next, static_cast<int64_t>(f.a.size())) : std::nullopt;
+    if (!features || *features > kMaxFeatures)
+      return bn::describeNode(n) + " merges the channel axis into more than 2^24 features";
+    inner = *next;
   }
   Affine out{newAxis, {}, {}};
   for (size_t c = 0; c < f.a.size(); ++c) {
