@@ -19,6 +19,7 @@
 #include "kiln/passes/pipeline.h"
 #include "kiln/plan/plan.h"
 #include "kiln/support/error.h"
+#include "model_cases.h"
 #include "test_util.h"
 
 namespace kiln::test {
@@ -45,9 +46,7 @@ int fuzzOne(const std::string& bytes) {
 
 std::vector<std::string> seeds() {
   std::vector<std::string> files;
-  for (const char* dir : {"tests/models/demos", "tests/models/variants"})
-    for (const auto& e : fs::directory_iterator(sourcePath(dir)))
-      if (e.path().extension() == ".onnx") files.push_back(e.path().string());
+  for (const std::string& f : demoAndVariantModels()) files.push_back(sourcePath(f));
   std::error_code ec;
   std::vector<std::string> node;
   for (const auto& e : fs::directory_iterator(onnxNodeTestDir(), ec))

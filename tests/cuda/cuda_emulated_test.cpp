@@ -11,6 +11,7 @@
 #include "cuda_test_util.h"
 #include "graph_builder.h"
 #include "host_emulation.h"
+#include "model_cases.h"
 #include "kiln/ir/shape_inference.h"
 #include "kiln/support/npy.h"
 
@@ -34,45 +35,20 @@ void expectClose(const Tensor& got, const Tensor& want, double tol, const std::s
                                 << want.getDouble(at);
 }
 
-struct ModelCase {
-  std::string path;
-  bool fold;
-};
-
-void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.path << (c.fold ? " folded" : " unfolded"); }
-
-std::vector<ModelCase> modelCases() {
-  std::vector<ModelCase> cases;
-  for (const std::string& f : demoAndVariantModels())
-    for (bool fold : {true, false}) cases.push_back({f, fold});
-  return cases;
-}
-
 class CudaEmulatedModels : public testing::TestWithParam<ModelCase> {};
 
 TEST_P(CudaEmulatedModels, MatchPyTorchFloat64) {
   const ModelCase& mc = GetParam();
-  std::string stem = mc.path.substr(0, mc.path.size() - 5);
-  const bool train = stem.ends_with(".train");
-  if (train) stem = stem.substr(0, stem.size() - 6);
-  const auto ref = readNpz(sourcePath(stem + ".ref.npz"));
-  const std::string inKey = train && ref.count("train_input") ? "train_input" : "input";
-  const std::string outKey = train ? "train_output_fp64" : "output_fp64";
-  ASSERT_TRUE(ref.count(inKey) && ref.count(outKey)) << stem;
+  const ModelReference ref = modelReference(mc.path);
+  ASSERT_TRUE(ref.found) << ref.archive;
   auto g = importModel(mc.path, mc.fold);
-  const TensorMap in{{g->inputs.at(0)->name, ref.at(inKey).castTo(g->inputs.at(0)->dtype)}};
+  const TensorMap in{{g->inputs.at(0)->name, ref.input.castTo(g->inputs.at(0)->dtype)}};
   const TensorMap out = EmulatedModel(*g).run(in);
   ASSERT_TRUE(out.count(g->outputs.at(0)->name)) << mc.path;
-  expectClose(out.at(g->outputs.at(0)->name), ref.at(outKey), 1e-4, mc.path);
+  expectClose(out.at(g->outputs.at(0)->name), ref.output, 1e-4, mc.path);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, CudaEmulatedModels, testing::ValuesIn(modelCases()),
-                         [](const testing::TestParamInfo<ModelCase>& info) {
-                           std::string n = std::filesystem::path(info.param.path).stem().string();
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n + (info.param.fold ? "_folded" : "_unfolded");
-                         });
+INSTANTIATE_TEST_SUITE_P(All, CudaEmulatedModels, testing::ValuesIn(modelCases()), modelCaseName);
 
 // ---- op graphs against the fp64 evaluator
 

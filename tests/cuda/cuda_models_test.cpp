@@ -7,31 +7,10 @@
 
 #include "cuda_test_util.h"
 #include "kiln/backends/cuda/cuda_backend.h"
+#include "model_cases.h"
 
 namespace kiln::test {
 namespace {
-
-struct ModelCase {
-  std::string path;
-  bool fold;
-};
-
-void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.path << (c.fold ? " folded" : " unfolded"); }
-
-std::vector<ModelCase> modelCases() {
-  std::vector<ModelCase> cases;
-  for (const std::string& f : demoAndVariantModels())
-    for (bool fold : {true, false}) cases.push_back({f, fold});
-  return cases;
-}
-
-std::string caseName(const testing::TestParamInfo<ModelCase>& info) {
-  std::string n = std::filesystem::path(info.param.path).filename().string();
-  n = n.substr(0, n.size() - 5);
-  for (char& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n + (info.param.fold ? "_folded" : "_unfolded");
-}
 
 class CudaModels : public testing::TestWithParam<ModelCase> {};
 
@@ -62,7 +41,7 @@ TEST_P(CudaModels, CompilesToPtxAndCubins) {
   EXPECT_EQ(assemblePtx(ptx, "sm_90"), "") << mc.path;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, CudaModels, testing::ValuesIn(modelCases()), caseName);
+INSTANTIATE_TEST_SUITE_P(All, CudaModels, testing::ValuesIn(modelCases()), modelCaseName);
 
 }  // namespace
 }  // namespace kiln::test

@@ -1,6 +1,6 @@
 #pragma once
-/// Helpers of the CUDA backend tests: the demo and variant models, importing one through the
-/// pass pipeline, and assembling PTX with ptxas.
+/// Helpers of the CUDA backend tests: importing a model through the pass pipeline and
+/// assembling PTX with ptxas (the model list is model_cases.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,16 +16,6 @@
 #include "test_util.h"
 
 namespace kiln::test {
-
-/// Every .onnx under tests/models/demos and tests/models/variants (relative paths, sorted).
-inline std::vector<std::string> demoAndVariantModels() {
-  std::vector<std::string> files;
-  for (const char* dir : {"tests/models/demos", "tests/models/variants"})
-    for (const auto& e : std::filesystem::directory_iterator(sourcePath(dir)))
-      if (e.path().extension() == ".onnx") files.push_back(std::string(dir) + "/" + e.path().filename().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 /// The model imported and run through the pass pipeline, BatchNorm folded or not.
 inline std::unique_ptr<Graph> importModel(const std::string& rel, bool fold) {
