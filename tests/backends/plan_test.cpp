@@ -35,6 +35,24 @@ TEST(Plan, FusedChainsStayDagsLinearInTheGraph) {
   expectClose(model->run(in).at(x->name), evaluate(b.g, in, Precision::F64).at(x->name), 0, "relu chain");
 }
 
+// Issue 9: symbolic sizes never wrap: coefficients that overflow int64 are an Unsupported
+// error at compile time, and a value for given symbols that overflows is InvalidInput.
+TEST(Plan, PolyArithmeticIsChecked) {
+  const plan::Poly big(INT64_MAX);
+  EXPECT_NE(errorMessage([&] { (void)(big * plan::Poly(2)); }, ErrorCode::Unsupported).find("does not fit in 64 bits"),
+            std::string::npos);
+  EXPECT_NE(errorMessage([&] { (void)(big + plan::Poly(1)); }, ErrorCode::Unsupported).find("does not fit in 64 bits"),
+            std::string::npos);
+  EXPECT_NE(errorMessage([&] { (void)(plan::Poly(0) - plan::Poly(INT64_MIN)); }, ErrorCode::Unsupported)
+                .find("does not fit in 64 bits"),
+            std::string::npos);
+  const plan::Poly nTimes = plan::Poly::symbol(0) * plan::Poly(int64_t{1} << 40);
+  const std::vector<int64_t> ok{1 << 20}, huge{int64_t{1} << 30};
+  EXPECT_EQ(nTimes.evaluate(ok), int64_t{1} << 60);
+  EXPECT_NE(errorMessage([&] { (void)nTimes.evaluate(huge); }, ErrorCode::InvalidInput).find("does not fit in 64 bits"),
+            std::string::npos);
+}
+
 // Issue 9: compile time linear in the graph. Fusion restarted from the first kernel after
 // every fusion and walked the whole growing expression each time (2000 chained Relus took
 // 6 s, 20000 did not finish in 10 minutes). Now one pass over the kernels fuses each chain in

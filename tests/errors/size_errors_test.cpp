@@ -4,6 +4,8 @@
 // missing input.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "../unit/frontend_onnx_builder.h"
 #include "graph_builder.h"
 #include "kiln/frontend/onnx_import.h"
@@ -53,6 +55,36 @@ TEST(SizeErrors, HugeWindowAttributesAreRefusedNotWrapped) {
   attrInts(c.node("Conv", {"x", "w"}, {"y"}, "conv0"), "dilations", {k2p62, 1});
   c.output("y");
   expectMentions(importFailure(c), {"conv0", "dilations", "too large"});
+}
+
+// Found by ModelFuzz under UBSan: Conv's weight channels times group, ConvTranspose's
+// s * (in - 1) and its output_padding / output_shape overflowed int64.
+TEST(SizeErrors, ConvGroupsAndTransposedExtentsAreChecked) {
+  auto conv = [](const std::string& op, const std::vector<std::string>& x, const std::vector<std::string>& w,
+                 const std::function<void(onnx::NodeProto&)>& attrs) {
+    OnnxBuilder b(17);
+    b.input("x", x);
+    b.input("w", w);  // a weight fed at run time may declare any legal extent
+    attrs(b.node(op, {"x", "w"}, {"y"}, "conv0"));
+    b.output("y");
+    return b;
+  };
+  const std::string big = std::to_string(int64_t{1} << 40);
+  expectMentions(importFailure(conv("Conv", {"1", "4", "5", "5"}, {"4", "1", "1", "1"},
+                                    [](onnx::NodeProto& n) { test::attrInt(n, "group", int64_t{1} << 40); })),
+                 {"conv0", "group 1099511627776 is too large"});
+  expectMentions(importFailure(conv("Conv", {"1", "4", "5", "5"}, {"4", big, "1", "1"},
+                                    [](onnx::NodeProto& n) { test::attrInt(n, "group", int64_t{1} << 31); })),
+                 {"conv0", "weight 'w'", "times group 2147483648 overflows int64"});
+  expectMentions(importFailure(conv("ConvTranspose", {"1", "1", big, "1"}, {"1", "1", "1", "1"},
+                                    [](onnx::NodeProto& n) { attrInts(n, "strides", {int64_t{1} << 30, 1}); })),
+                 {"conv0", "output extent on spatial axis 0 is too large"});
+  expectMentions(importFailure(conv("ConvTranspose", {"1", "1", "3", "3"}, {"1", "1", "1", "1"},
+                                    [](onnx::NodeProto& n) { attrInts(n, "output_padding", {int64_t{1} << 40, 0}); })),
+                 {"conv0", "output_padding entry 1099511627776 is too large"});
+  expectMentions(importFailure(conv("ConvTranspose", {"1", "1", "3", "3"}, {"1", "1", "1", "1"},
+                                    [](onnx::NodeProto& n) { attrInts(n, "output_shape", {int64_t{1} << 50, 3}); })),
+                 {"conv0", "output_shape entry 1125899906842624 is out of range"});
 }
 
 // A window entirely inside the padding averaged nothing (NaN, exit 0); as in ONNX Runtime,

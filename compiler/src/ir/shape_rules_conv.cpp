@@ -40,6 +40,15 @@ size_t checkConvOperands(RuleContext& ctx, ConvAttrs& a) {
   return k;
 }
 
+// Weight dim 1 times group: Conv's input channels, ConvTranspose's output channels.
+Dim groupedChannels(RuleContext& ctx, const ConvAttrs& a) {
+  const Dim& w1 = ctx.shape(1)[1];
+  if (!w1.isKnown()) return Dim{};
+  const std::optional<int64_t> c = checkedMul(w1.value, a.group);
+  if (!c) ctx.fail(ctx.describeInput(1, "weight") + " times group " + str(a.group) + " overflows int64");
+  return Dim::known(*c);
+}
+
 void checkBias(RuleContext& ctx, const Dim& outChannels) {
   if (!ctx.in(2)) return;
   ctx.requireRank(2, 1, "bias");
@@ -77,11 +86,10 @@ void inferConv(RuleContext& ctx) {
   checkConvOperands(ctx, a);
   const Shape& x = ctx.shape(0);
   const Shape& w = ctx.shape(1);
-  const std::optional<int64_t> inChannels = w[1].isKnown() ? checkedMul(w[1].value, a.group) : std::nullopt;
-  if (w[1].isKnown() && !inChannels) ctx.fail("weight channels times group " + str(a.group) + " overflow");
-  if (x[1].isKnown() && inChannels && x[1].value != *inChannels)
+  const Dim inChannels = groupedChannels(ctx, a);
+  if (x[1].isKnown() && inChannels.isKnown() && x[1].value != inChannels.value)
     ctx.fail(ctx.describeInput(0) + " has " + str(x[1].value) + " channels but " +
-             ctx.describeInput(1, "weight") + " with group " + str(a.group) + " expects " + str(*inChannels));
+             ctx.describeInput(1, "weight") + " with group " + str(a.group) + " expects " + str(inChannels.value));
   if (w[0].isKnown() && w[0].value % a.group != 0)
     ctx.fail(ctx.describeInput(1, "weight") + " has " + str(w[0].value) +
              " output channels, not divisible by group " + str(a.group));
@@ -105,9 +113,7 @@ void inferConvTranspose(RuleContext& ctx) {
   if (!unifyDims(x[1], w[0]))
     ctx.fail(ctx.describeInput(0) + " has " + str(x[1].value) + " channels but " +
              ctx.describeInput(1, "weight") + " expects " + str(w[0].value));
-  const std::optional<int64_t> outChannels = w[1].isKnown() ? checkedMul(w[1].value, a.group) : std::nullopt;
-  if (w[1].isKnown() && !outChannels) ctx.fail("weight channels times group " + str(a.group) + " overflow");
-  Dim channels = outChannels ? Dim::known(*outChannels) : Dim{};
+  const Dim channels = groupedChannels(ctx, a);
   checkBias(ctx, channels);
   if (a.outputPadding.empty()) a.outputPadding.assign(k, 0);
   if (a.outputPadding.size() != k)
