@@ -23,7 +23,7 @@ class ReferenceBackend final : public Backend {
   explicit ReferenceBackend(Precision p) : precision_(p) {}
   std::string_view name() const override { return precision_ == Precision::F64 ? "ref64" : "ref"; }
   std::string_view description() const override {
-    return precision_ == Precision::F64 ? "reference evaluator, fp64" : "reference evaluator, fp32";
+    return precision_ == Precision::F64 ? "reference evaluator, fp64 throughout" : "reference evaluator, in each tensor's precision (fp32 for float32)";
   }
   // The evaluator implements every op of ops.def (its dispatch table is generated from it).
   bool supports(const Node&, std::string*) const override { return true; }

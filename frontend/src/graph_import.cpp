@@ -1,5 +1,6 @@
 #include "graph_import.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +21,44 @@ std::string describeProto(const onnx::NodeProto& p, const std::string& name) {
 
 bool isDefaultDomain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
 
+std::string nodeName(const onnx::NodeProto& p, int index) {
+  return p.name().empty() ? p.op_type() + "_" + std::to_string(index) : p.name();
+}
+
+// Every node kiln cannot import (an unknown op, or an op of another domain), so one error
+// lists them all: a user porting a model sees the whole gap at once, not one op per try.
+void refuseUnsupportedOps(const onnx::GraphProto& gp) {
+  struct Gap {
+    std::string first;  // "Slice node 'Slice_3'"
+    int64_t count = 0;
+  };
+  std::vector<std::pair<std::string, Gap>> gaps;  // in order of first appearance
+  int64_t nodes = 0;
+  for (int i = 0; i < gp.node_size(); ++i) {
+    const onnx::NodeProto& p = gp.node(i);
+    std::string what;
+    if (!isDefaultDomain(p.domain())) what = "op '" + p.op_type() + "' of domain '" + p.domain() + "'";
+    else if (p.op_type() != "Constant" && !opFromOnnxName(p.op_type())) what = "op '" + p.op_type() + "'";
+    if (what.empty()) continue;
+    ++nodes;
+    auto it = std::find_if(gaps.begin(), gaps.end(), [&](const auto& g) { return g.first == what; });
+    if (it == gaps.end()) it = gaps.insert(gaps.end(), {what, Gap{describeProto(p, nodeName(p, i)), 0}});
+    ++it->second.count;
+  }
+  if (gaps.empty()) return;
+  if (nodes == 1) {
+    const std::string& what = gaps[0].first;
+    const bool domain = what.find("' of domain '") != std::string::npos;
+    throw Error(ErrorCode::Unsupported, gaps[0].second.first + ": " + what + " is not supported" +
+                                            (domain ? " (only the default ONNX domain is)" : ""));
+  }
+  std::string msg = std::to_string(nodes) + " nodes use ops kiln does not support (only the default ONNX domain is):";
+  for (const auto& [what, gap] : gaps)
+    msg += "\n  " + what + ": " + std::to_string(gap.count) + (gap.count == 1 ? " node (" : " nodes (first: ") +
+           gap.first + ")";
+  throw Error(ErrorCode::Unsupported, msg);
+}
+
 template <typename T>
 void trimTrailingNulls(std::vector<T*>& v) {
   while (!v.empty() && !v.back()) v.pop_back();
@@ -36,6 +75,7 @@ class GraphImporter {
       throw Error(
           ErrorCode::Unsupported,
           "sparse initializer '" + gp.sparse_initializer(0).values().name() + "' is not supported");
+    refuseUnsupportedOps(gp);
     collectNames(gp);
     for (const onnx::TensorProto& t : gp.initializer()) addInitializer(t);
     for (const onnx::ValueInfoProto& vi : gp.input()) addInput(vi);
@@ -163,16 +203,12 @@ class GraphImporter {
   }
 
   void declareNode(const onnx::NodeProto& p, int index) {
-    std::string name = p.name().empty() ? p.op_type() + "_" + std::to_string(index) : p.name();
+    std::string name = nodeName(p, index);
     std::string where = describeProto(p, name);
-    if (!isDefaultDomain(p.domain()))
-      throw Error(ErrorCode::Unsupported, where + ": domain '" + p.domain() +
-                                              "' is not supported (only the default ONNX "
-                                              "domain is)");
     if (p.op_type() == "Constant") return declareConstant(p, where);
-    std::optional<OpKind> kind = opFromOnnxName(p.op_type());
-    if (!kind)
-      throw Error(ErrorCode::Unsupported, where + ": op '" + p.op_type() + "' is not supported");
+    const std::optional<OpKind> kind = opFromOnnxName(p.op_type());  // refuseUnsupportedOps checked
+    if (!kind || !isDefaultDomain(p.domain()))
+      throw Error(ErrorCode::Internal, where + ": op '" + p.op_type() + "' passed the supported-op check");
     Pending pending{&p, *kind, name, {}};
     for (int i = 0; i < p.output_size(); ++i) {
       const std::string& out = p.output(i);

@@ -119,6 +119,7 @@ TEST_P(CpuGemm, MatchesFloat64Reference) {
     options.microKernels = micro;
     options.optLevel = opt;
     options.parallelGrainWork = 1;  // split every kernel so the 3-thread runs use the pool
+    options.keepIR = true;
     auto model = cpu::compileCpuJit(b.g, options);
     // At O3 small packed panels are folded into the code, so look for them in the O0 module.
     if (micro && opt == 0) {

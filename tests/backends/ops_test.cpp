@@ -1,7 +1,8 @@
 // The op suite: every op of ops.def (and attribute variants) through every registered backend
 // (kiln/backends/backend.h) but the fp64 evaluator itself, compared with the float64 reference
 // evaluator on random inputs, at two batch sizes for the symbolic "N", unfused at O0 and fused
-// at O3.
+// at O3. Every case runs twice: as a float32 model, and as a float64 model (inputs and weights
+// float64 with values float32 cannot hold) that must match the reference to float64 precision.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -98,7 +99,7 @@ OpCase bnTrainingCase(const std::string& name, BatchNormTrainingAttrs a, Shape x
   return {name, [=](GraphBuilder& b) {
             const int64_t c = a.wholeTensor ? 1 : xs[a.axis].value;
             std::vector<Value*> in{b.input("x", xs), b.weights("scale", {c}, 2), b.weights("bias", {c}, 3)};
-            if (running) in.push_back(b.weights("rm", {c}, 4)), in.push_back(b.constant("rv", randomTensor({c}, 5, 0.5f, 1.5f)));
+            if (running) in.push_back(b.weights("rm", {c}, 4)), in.push_back(b.weights("rv", {c}, 5, 0.5, 1.5));
             Node* n = b.node(OpKind::BatchNormTraining, "bnt", in, a, running ? 3 : 1);
             for (Value* v : n->outputs) b.output(v);
           }};
@@ -148,14 +149,14 @@ std::vector<OpCase> cases() {
                  BatchNormAttrs a;
                  b.output(b.op(OpKind::BatchNormalization, "bn",
                                {b.input("x", dims({N, 3, 4, 4})), b.weights("s", {3}, 1), b.weights("b", {3}, 2),
-                                b.weights("m", {3}, 3), b.constant("v", randomTensor({3}, 4, 0.5f, 2.0f))}, a));
+                                b.weights("m", {3}, 3), b.weights("v", {3}, 4, 0.5, 2.0)}, a));
                }});
   c.push_back({"batchnorm_training", [](GraphBuilder& b) {
                  BatchNormAttrs a;
                  a.trainingMode = true;
                  Node* n = b.node(OpKind::BatchNormalization, "bn",
                                   {b.input("x", dims({N, 3, 4, 4})), b.weights("s", {3}, 1), b.weights("b", {3}, 2),
-                                   b.weights("m", {3}, 3), b.constant("v", randomTensor({3}, 4, 0.5f, 2.0f))}, a, 3);
+                                   b.weights("m", {3}, 3), b.weights("v", {3}, 4, 0.5, 2.0)}, a, 3);
                  for (Value* v : n->outputs) b.output(v);
                }});
   {
@@ -196,8 +197,8 @@ std::vector<OpCase> cases() {
   c.push_back(unaryCase("reciprocal", OpKind::Reciprocal, {}, 0.5f, 2));
   c.push_back({"clip_chain", [](GraphBuilder& b) {
                  Value* x = b.input("x", dims({N, 7}));
-                 Value* y = b.op(OpKind::Clip, "clip", {x, b.constant("lo", Tensor::fromFloats({-0.3f}, {})),
-                                                          b.constant("hi", Tensor::fromFloats({0.4f}, {}))});
+                 Value* y = b.op(OpKind::Clip, "clip", {x, b.scalar("lo", -0.3),
+                                                          b.scalar("hi", 0.4)});
                  b.output(b.op(OpKind::Relu, "relu", {b.op(OpKind::Exp, "exp", {y})}));
                }});
   // Softmax, ReduceMean.
@@ -218,7 +219,7 @@ std::vector<OpCase> cases() {
   for (PadMode m : {PadMode::Constant, PadMode::Reflect, PadMode::Edge, PadMode::Wrap})
     c.push_back({"pad_mode" + std::to_string(static_cast<int>(m)), [m](GraphBuilder& b) {
                    std::vector<Value*> in{b.input("x", dims({N, 2, 4, 5})), b.ints("pads", {0, 0, 1, 2, 0, 1, 2, -1})};
-                   if (m == PadMode::Constant) in.push_back(b.constant("cv", Tensor::fromFloats({0.5f}, {})));
+                   if (m == PadMode::Constant) in.push_back(b.scalar("cv", 0.5));
                    b.output(b.op(OpKind::Pad, "pad", in, PadAttrs{m}));
                  }});
   c.push_back({"concat", [](GraphBuilder& b) {
@@ -246,7 +247,7 @@ std::vector<OpCase> cases() {
   c.push_back({"shape_cast", [](GraphBuilder& b) {
                  Value* x = b.input("x", dims({N, 3, 2}));
                  b.output(b.op(OpKind::Shape, "shape", {x}, ShapeAttrs{}));
-                 Value* i = b.op(OpKind::Cast, "toint", {b.op(OpKind::Mul, "scale", {x, b.constant("k", Tensor::fromFloats({10.f}, {}))})},
+                 Value* i = b.op(OpKind::Cast, "toint", {b.op(OpKind::Mul, "scale", {x, b.scalar("k", 10)})},
                                  CastAttrs{DType::I64});
                  b.output(b.op(OpKind::Cast, "tofloat", {i}, CastAttrs{DType::F32}));
                }});
@@ -271,14 +272,18 @@ std::vector<std::string> backendsUnderTest() {
   return names;
 }
 
-class Ops : public testing::TestWithParam<std::tuple<OpCase, std::string>> {};
+class Ops : public testing::TestWithParam<std::tuple<OpCase, std::string, DType>> {};
 
 TEST_P(Ops, MatchFloat64Reference) {
-  const auto& [oc, backendName] = GetParam();
+  const auto& [oc, backendName, real] = GetParam();
   const backend::Backend* be = backend::findBackend(backendName);
   ASSERT_NE(be, nullptr) << backendName;
   GraphBuilder b;
+  b.real = real;
   oc.build(b);
+  // float32 models: within float32 rounding of the reference; float64 models: within float64
+  // rounding (float32 arithmetic anywhere would miss by ~1e-7).
+  const double tolerance = real == DType::F64 ? 1e-12 : 2e-5;
   inferShapes(b.g);
   // A backend that cannot run here (CUDA without a driver or device) still compiles both plans.
   const std::string unavailable = be->unavailableReason();
@@ -295,21 +300,27 @@ TEST_P(Ops, MatchFloat64Reference) {
       for (Value* v : b.g.inputs) {
         std::vector<int64_t> d;
         for (const Dim& x : v->shape) d.push_back(x.isKnown() ? x.value : n);
-        in[v->name] = randomTensor(d, seed++, oc.lo, oc.hi);
+        in[v->name] = v->dtype == DType::F32 || v->dtype == DType::F64 ? randomReal(d, seed++, oc.lo, oc.hi, v->dtype)
+                                                                       : randomTensor(d, seed++, oc.lo, oc.hi);
       }
       const TensorMap want = evaluate(b.g, in, Precision::F64);
       const TensorMap got = model->run(in, n == 3 ? 3 : 1);
       for (const Value* o : b.g.outputs)
-        expectClose(got.at(o->name), want.at(o->name), 2e-5,
-                    oc.name + " on " + backendName + " O" + std::to_string(opt) + " N=" + std::to_string(n) +
+        expectClose(got.at(o->name), want.at(o->name), tolerance,
+                    oc.name + " (" + dtypeName(real) + ") on " + backendName + " O" + std::to_string(opt) + " N=" + std::to_string(n) +
                         " output " + o->name);
     }
   }
   if (!unavailable.empty()) GTEST_SKIP() << "compiled, not run: " << unavailable;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Ops, testing::Combine(testing::ValuesIn(cases()), testing::ValuesIn(backendsUnderTest())),
-                         [](const auto& info) { return std::get<1>(info.param) + "_" + std::get<0>(info.param).name; });
+INSTANTIATE_TEST_SUITE_P(All, Ops,
+                         testing::Combine(testing::ValuesIn(cases()), testing::ValuesIn(backendsUnderTest()),
+                                          testing::Values(DType::F32, DType::F64)),
+                         [](const auto& info) {
+                           return std::get<1>(info.param) + (std::get<2>(info.param) == DType::F64 ? "_f64_" : "_") +
+                                  std::get<0>(info.param).name;
+                         });
 
 }  // namespace
 }  // namespace kiln::test

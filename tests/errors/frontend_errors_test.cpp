@@ -92,6 +92,23 @@ TEST(FrontendErrors, UnknownOp) {
   expectMentions(importError(b, ErrorCode::Unsupported), {"fancy1", "FancyOp"});
 }
 
+TEST(FrontendErrors, EveryUnsupportedOpIsListedWithItsCount) {
+  OnnxBuilder b(13);
+  b.input("x", {"2"});
+  b.node("FancyOp", {"x"}, {"a"}, "f1");
+  b.node("Relu", {"a"}, {"r"}, "ok");
+  b.node("OtherOp", {"r"}, {"c"}, "o1");
+  b.node("FancyOp", {"c"}, {"d"}, "f2");
+  b.node("Relu", {"d"}, {"y"}, "vendor");
+  b.graph().mutable_node(4)->set_domain("com.example");
+  b.output("y");
+  const std::string msg = importError(b, ErrorCode::Unsupported);
+  expectMentions(msg, {"4 nodes", "op 'FancyOp': 2 nodes (first: FancyOp node 'f1')",
+                       "op 'OtherOp': 1 node (OtherOp node 'o1')",
+                       "op 'Relu' of domain 'com.example': 1 node (Relu node 'vendor')"});
+  EXPECT_EQ(msg.find("'ok'"), std::string::npos) << msg;
+}
+
 TEST(FrontendErrors, UnknownDomain) {
   OnnxBuilder b = reluModel();
   b.graph().mutable_node(0)->set_domain("com.example");

@@ -41,12 +41,28 @@ inline Tensor randomTensor(std::vector<int64_t> shape, uint32_t seed, float lo =
   return t;
 }
 
+/// Deterministic pseudo-random tensor of float type `t`; float64 values use the whole double
+/// mantissa (they are not float32 values widened).
+inline Tensor randomReal(std::vector<int64_t> shape, uint32_t seed, double lo, double hi, DType t) {
+  if (t == DType::F32) return randomTensor(std::move(shape), seed, static_cast<float>(lo), static_cast<float>(hi));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  Tensor out(t, std::move(shape));
+  for (double& x : out.data<double>()) x = dist(rng);
+  return out;
+}
+
 /// Wraps a Graph with helpers that add inputs, constants and nodes.
 struct GraphBuilder {
   Graph g;
+  /// The float type of inputs and weights made without an explicit type (float32, or
+  /// float64 for the op suite's float64 runs).
+  DType real = DType::F32;
 
+  /// A run-time graph input of the builder's float type.
+  Value* input(const std::string& name, Shape shape) { return input(name, std::move(shape), real); }
   /// A run-time graph input.
-  Value* input(const std::string& name, Shape shape, DType t = DType::F32) {
+  Value* input(const std::string& name, Shape shape, DType t) {
     Value* v = g.addValue(name, t);
     v->shape = std::move(shape);
     v->hasShape = true;
@@ -62,10 +78,12 @@ struct GraphBuilder {
   Value* scalarInt(const std::string& name, int64_t v) {
     return constant(name, Tensor::fromInts({v}, {}));
   }
-  /// Random float32 constant.
-  Value* weights(const std::string& name, std::vector<int64_t> shape, uint32_t seed) {
-    return constant(name, randomTensor(std::move(shape), seed));
+  /// Random constant of the builder's float type, values in [lo, hi).
+  Value* weights(const std::string& name, std::vector<int64_t> shape, uint32_t seed, double lo = -1, double hi = 1) {
+    return constant(name, randomReal(std::move(shape), seed, lo, hi, real));
   }
+  /// Scalar (rank 0) constant of the builder's float type.
+  Value* scalar(const std::string& name, double v) { return constant(name, Tensor::fromDoubles({v}, {}, real)); }
   /// Node with `numOutputs` fresh outputs named after the node.
   Node* node(OpKind kind, const std::string& name, std::vector<Value*> inputs,
              NodeAttrs attrs, int numOutputs = 1) {

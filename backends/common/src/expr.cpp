@@ -26,6 +26,25 @@ bool constInt(const Expr& e, int64_t& v) {
 
 int64_t floorDivI(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
+// An F32 value used beside an F64 one becomes F64: a constant keeps its double literal, a
+// count converted to float is converted from the integer directly, anything else is cast.
+// (ONNX ops take operands of one type, so only the lowering's own constants, counts and
+// accumulators ever meet a float64 value this way.)
+Expr widen(const Expr& e) {
+  if (e->op == EOp::ConstF) {
+    auto n = std::make_shared<ExprNode>(*e);
+    n->type = EType::F64;
+    return n;
+  }
+  if (e->op == EOp::Cast && e->args[0]->type == EType::I64) return make(EOp::Cast, EType::F64, {e->args[0]});
+  return make(EOp::Cast, EType::F64, {e});
+}
+
+void unify(Expr& a, Expr& b) {
+  if (a->type == EType::F64 && b->type == EType::F32) b = widen(b);
+  else if (a->type == EType::F32 && b->type == EType::F64) a = widen(a);
+}
+
 }  // namespace
 
 Expr constF(double v) {
@@ -76,7 +95,7 @@ Expr load(int buf, EType type, std::vector<Expr> index) {
   return n;
 }
 
-Expr acc() { return make(EOp::Acc, EType::F32); }
+Expr acc(EType t) { return make(EOp::Acc, t); }
 
 bool isConstI(const Expr& e, int64_t v) { return e->op == EOp::ConstI && e->i == v; }
 
@@ -87,6 +106,7 @@ Expr unary(EOp op, Expr a) {
 }
 
 Expr binary(EOp op, Expr a, Expr b) {
+  unify(a, b);
   assert(a->type == b->type || op == EOp::Pow);
   int64_t x, y;
   if (constInt(a, x) && constInt(b, y)) {
@@ -149,13 +169,17 @@ Expr land(Expr a, Expr b) {
 
 Expr select(Expr c, Expr a, Expr b) {
   if (!c) return a;
+  unify(a, b);
   const EType t = a->type;
   return make(EOp::Select, t, {std::move(c), std::move(a), std::move(b)});
 }
 
 Expr cast(EType to, Expr a) {
   if (a->type == to) return a;
-  if (to == EType::F32 && a->op == EOp::ConstI) return constF(static_cast<double>(a->i));
+  if (isFloatE(to) && a->op == EOp::ConstI) {
+    Expr f = constF(static_cast<double>(a->i));
+    return to == EType::F64 ? widen(f) : f;
+  }
   return make(EOp::Cast, to, {std::move(a)});
 }
 

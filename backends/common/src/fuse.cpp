@@ -20,7 +20,7 @@ std::vector<Expr> loadsOf(const Expr& e, int buf) {
 bool isDataMovement(const Expr& e) {
   bool ok = true;
   visit(e, [&](const Expr& n) {
-    if (n->type == EType::F32 && n->op != EOp::Load && n->op != EOp::Select && n->op != EOp::ConstF &&
+    if (isFloatE(n->type) && n->op != EOp::Load && n->op != EOp::Select && n->op != EOp::ConstF &&
         n->op != EOp::Cast)
       ok = false;
   });
@@ -112,7 +112,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, const std::vector<bool>& c
                           return n.op == EOp::Load && n.i == buf;
                         }) == 1;
     if (!single && !isDataMovement(P.value)) return false;
-    auto inline_ = [&](const Expr& ld) { return substituteVars(P.value, ld->args); };
+    auto inline_ = [&](const Expr& ld) { return cast(ld->type, substituteVars(P.value, ld->args)); };
     C.value = replaceLoads(C.value, buf, inline_);
     if (C.reduce) C.reduce->body = replaceLoads(C.reduce->body, buf, inline_);
     C.name = P.name + "+" + C.name;
@@ -126,7 +126,7 @@ bool tryFuse(Program& p, const std::vector<Usage>& u, const std::vector<bool>& c
     if (C.reduce || !identity || !inBody.empty() || C.domain != P.domain) return false;
     Kernel merged = P;
     merged.name = P.name + "+" + C.name;
-    merged.value = replaceLoads(C.value, buf, [&](const Expr&) { return P.value; });
+    merged.value = replaceLoads(C.value, buf, [&](const Expr& ld) { return cast(ld->type, P.value); });
     merged.out = C.out;
     merged.store = C.store;
     merged.checks.insert(merged.checks.end(), C.checks.begin(), C.checks.end());

@@ -42,8 +42,7 @@ void copyToOutput(Program& p, int src, int outIndex, const std::string& name) {
   Kernel k;
   k.name = "copy_" + name;
   k.domain = s.shape;
-  const EType t = isFloat(s.dtype) ? EType::F32 : EType::I64;
-  k.value = load(src, t, vars(s.shape.size()));
+  k.value = load(src, valueType(s.dtype), vars(s.shape.size()));
   k.out = out;
   p.kernels.push_back(std::move(k));
   p.outputBuffers[outIndex] = out;
@@ -164,7 +163,7 @@ int LowerCtx::view(int src, std::vector<Poly> shape) {
 }
 
 Expr LowerCtx::ld(int buf, std::vector<Expr> index) const {
-  return load(buf, isFloat(prog.buffers[buf].dtype) ? EType::F32 : EType::I64, std::move(index));
+  return load(buf, valueType(prog.buffers[buf].dtype), std::move(index));
 }
 
 Expr LowerCtx::ldBroadcast(size_t i, const std::vector<Expr>& vs) {

@@ -45,7 +45,10 @@ class LowerCtx {
   int64_t staticDim(size_t i, size_t d);
   /// True when input i may be the B operand of a Gemm-kind kernel on this target (constant,
   /// or any value when the target does not need a constant B).
-  bool gemmOperandB(size_t i) const { return !target.gemmNeedsConstantB || constant(i) != nullptr; }
+  /// Float32 only: the GEMM emitters are float32 (float64 takes the generic loops).
+  bool gemmOperandB(size_t i) const {
+    return node.input(0)->dtype == DType::F32 && (!target.gemmNeedsConstantB || constant(i) != nullptr);
+  }
   /// True when node output o exists and is used (or is a graph output).
   bool wantsOutput(size_t o) const;
 

@@ -51,7 +51,7 @@ void lowerConv(LowerCtx& c) {
   // input channel does not depend on the output channel).
   if (at.group == 1 && c.gemmOperandB(1)) k.kind = KernelKind::Gemm;
   k.interior = interior;
-  k.value = withBias(c, acc(), v[1]);
+  k.value = withBias(c, acc(k.reduce->body->type), v[1]);
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }
@@ -90,7 +90,7 @@ void lowerConvTranspose(LowerCtx& c) {
   k.domain = domain;
   k.reduce = Reduction{ReduceKind::Sum, taps(Cg, axes),
                        select(guard, mul(c.ldIn(0, xi), c.ldIn(1, wi)), constF(0))};
-  k.value = withBias(c, acc(), v[1]);
+  k.value = withBias(c, acc(k.reduce->body->type), v[1]);
   k.out = c.output(0, domain);
   c.kernel("", std::move(k));
 }

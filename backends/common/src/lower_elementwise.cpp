@@ -45,7 +45,7 @@ Expr applyActivation(const ActivationAttrs& a, Expr x) {
 }
 
 void lowerRelu(LowerCtx& c) {
-  mapUnary(c, [](Expr x) { return x->type == EType::F32 ? relu(x) : select(lt(x, constI(0)), constI(0), x); });
+  mapUnary(c, [](Expr x) { return isFloatE(x->type) ? relu(x) : select(lt(x, constI(0)), constI(0), x); });
 }
 void lowerLeakyRelu(LowerCtx& c) {
   const double alpha = c.node.as<AlphaAttrs>().alpha;
@@ -71,8 +71,8 @@ void lowerClip(LowerCtx& c) {
 void lowerCast(LowerCtx& c) {
   const DType to = c.node.as<CastAttrs>().to;
   mapUnary(c, [&](Expr x) {
-    if (to == DType::Bool) return cast(EType::I64, unary(EOp::Not, eq(x, x->type == EType::F32 ? constF(0) : constI(0))));
-    return cast(isFloat(to) ? EType::F32 : EType::I64, x);
+    if (to == DType::Bool) return cast(EType::I64, unary(EOp::Not, eq(x, isFloatE(x->type) ? constF(0) : constI(0))));
+    return cast(valueType(to), x);
   }, to);
 }
 
@@ -100,8 +100,8 @@ void lowerPow(LowerCtx& c) {
   const int out = c.output(0, *s);
   c.elementwise("", out, *s, [&](const std::vector<Expr>& v) {
     Expr a = c.ldBroadcast(0, v), b = c.ldBroadcast(1, v);
-    if (a->type == EType::I64 && b->type == EType::F32)
-      return cast(EType::I64, binary(EOp::Pow, cast(EType::F32, a), b));
+    if (a->type == EType::I64 && isFloatE(b->type))
+      return cast(EType::I64, binary(EOp::Pow, cast(b->type, a), b));
     if (b->type != a->type) b = cast(a->type, b);
     return binary(EOp::Pow, a, b);
   });

@@ -17,7 +17,8 @@ void lowerGemm(LowerCtx& c) {
   Expr bv = at.transB ? c.ldIn(1, {n, kk}) : c.ldIn(1, {kk, n});
   k.reduce = Reduction{ReduceKind::Sum, {K}, mul(av, bv)};
   if (c.gemmOperandB(1)) k.kind = KernelKind::Gemm;
-  Expr value = at.alpha == 1.0f ? acc() : mul(constF(at.alpha), acc());
+  const Expr sum = acc(k.reduce->body->type);
+  Expr value = at.alpha == 1.0f ? sum : mul(constF(at.alpha), sum);
   if (c.has(2) && at.beta != 0.0f) {
     if (!broadcastShape(c.shape(2), k.domain)) c.unsupported("C does not broadcast to [M, N]");
     Expr cv = c.ldBroadcast(2, {m, n});
@@ -64,7 +65,7 @@ void lowerMatMul(LowerCtx& c) {
   std::vector<Expr> bi = operand(bBatch, bVec ? std::vector<Expr>{kk} : std::vector<Expr>{kk, n});
   k.reduce = Reduction{ReduceKind::Sum, {K}, mul(c.ldIn(0, ai), c.ldIn(1, bi))};
   if (c.gemmOperandB(1) && bd.size() == 2 && !bVec) k.kind = KernelKind::Gemm;
-  k.value = acc();
+  k.value = acc(k.reduce->body->type);
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }

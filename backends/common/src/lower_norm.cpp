@@ -10,7 +10,8 @@ namespace kiln::plan {
 namespace {
 
 struct BatchStats {
-  int moments = -1;  ///< F32 [2, groups]: mean, then M2 (sum of squared deviations)
+  int moments = -1;  ///< [2, groups] of the input's type: mean, then M2 (sum of squared deviations)
+  EType type = EType::F32;  ///< the value type of `moments`
   Poly count;        ///< elements per group
 };
 
@@ -30,7 +31,8 @@ BatchStats batchStats(LowerCtx& c, size_t axis, bool whole) {
   st.count = Poly(1);
   for (size_t d = 0; d < s.size(); ++d)
     if (whole || d != axis) st.count = st.count * s[d];
-  st.moments = c.temp("moments", {Poly(2), groups});
+  st.moments = c.temp("moments", {Poly(2), groups}, c.dtype(0));
+  st.type = valueType(c.dtype(0));
   MomentSums m{.buf = c.temp("sums", {Poly(c.prog.maxPartials), Poly(2), groups}, DType::F64),
                .group = whole ? constI(0) : var(static_cast<int>(axis)),
                .partials = partialsFor(st.count, c.prog.maxPartials),
@@ -41,11 +43,11 @@ BatchStats batchStats(LowerCtx& c, size_t axis, bool whole) {
   return st;
 }
 
-Expr batchMean(const BatchStats& st, Expr g) { return load(st.moments, EType::F32, {constI(0), std::move(g)}); }
+Expr batchMean(const BatchStats& st, Expr g) { return load(st.moments, st.type, {constI(0), std::move(g)}); }
 
 Expr variance(const BatchStats& st, Expr g, bool unbiased) {
   const Poly n = unbiased ? st.count - Poly(1) : st.count;
-  return div(load(st.moments, EType::F32, {constI(1), std::move(g)}), cast(EType::F32, size(n)));
+  return div(load(st.moments, st.type, {constI(1), std::move(g)}), cast(st.type, size(n)));
 }
 
 // y = act(scale[ch] * (x - mean(g)) / sqrt(var(g) + eps) + bias[ch]) over x's shape.

@@ -56,9 +56,9 @@ void lowerMaxPool(LowerCtx& c) {
     c.unsupported(std::string("MaxPool on ") + dtypeName(t) + " (float, int8 and uint8 only)");
   PoolParts p = poolParts(c);
   p.k.reduce->kind = ReduceKind::Max;
-  const Expr x = p.x->type == EType::F32 ? p.x : cast(EType::F32, p.x);
+  const Expr x = isFloatE(p.x->type) ? p.x : cast(EType::F32, p.x);
   p.k.reduce->body = select(p.inside, x, constF(-std::numeric_limits<double>::infinity()));
-  p.k.value = acc();
+  p.k.value = acc(p.k.reduce->body->type);
   p.k.out = c.output(0, p.k.domain);
   c.kernel("", std::move(p.k));
 }
@@ -73,7 +73,7 @@ void lowerAveragePool(LowerCtx& c) {
     count = mul(count, c.node.as<PoolAttrs>().countIncludePad || !p.inside
                            ? constI(p.axes[i].kernel)
                            : validTaps(p.axes[i], var(static_cast<int>(2 + i))));
-  p.k.value = div(acc(), cast(EType::F32, count));
+  p.k.value = div(acc(p.k.reduce->body->type), cast(EType::F32, count));
   p.k.out = c.output(0, p.k.domain);
   c.kernel("", std::move(p.k));
 }
@@ -90,7 +90,7 @@ void lowerGlobalAveragePool(LowerCtx& c) {
     xi.push_back(var(static_cast<int>(s.size() + i)));
   }
   k.reduce = Reduction{ReduceKind::Sum, plane, c.ldIn(0, xi)};
-  k.value = div(acc(), cast(EType::F32, size(product(plane))));
+  k.value = div(acc(k.reduce->body->type), cast(EType::F32, size(product(plane))));
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }

@@ -46,7 +46,7 @@ void lowerReduceMean(LowerCtx& c) {
     }
   }
   k.reduce = Reduction{ReduceKind::Sum, extents, c.ldIn(0, xi)};
-  k.value = div(acc(), cast(EType::F32, size(product(extents))));
+  k.value = div(acc(k.reduce->body->type), cast(EType::F32, size(product(extents))));
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }
@@ -113,21 +113,23 @@ void lowerSoftmax(LowerCtx& c) {
   const Poly inner = at.legacy2D ? Poly(1) : product(all.subspan(axis + 1));
   const std::vector<Poly> view3{outer, len, inner}, view2{outer, inner};
   const int x = c.view(c.in(0), view3);
-  const int mx = c.temp("max", view2), sum = c.temp("sum", view2);
+  const DType dt = c.dtype(0);
+  const EType t = valueType(dt);
+  const int mx = c.temp("max", view2, dt), sum = c.temp("sum", view2, dt);
   const Expr o = var(0), i = var(1), a = var(2);
-  const Expr xv = load(x, EType::F32, {o, a, i});
-  const Expr shifted = unary(EOp::Exp, sub(xv, load(mx, EType::F32, {o, i})));
+  const Expr xv = load(x, t, {o, a, i});
+  const Expr shifted = unary(EOp::Exp, sub(xv, load(mx, t, {o, i})));
 
-  Kernel kmax{.domain = view2, .reduce = Reduction{ReduceKind::Max, {len}, xv}, .value = acc(), .out = mx};
+  Kernel kmax{.domain = view2, .reduce = Reduction{ReduceKind::Max, {len}, xv}, .value = acc(t), .out = mx};
   c.kernel("max", std::move(kmax));
-  Kernel ksum{.domain = view2, .reduce = Reduction{ReduceKind::Sum, {len}, shifted}, .value = acc(), .out = sum};
+  Kernel ksum{.domain = view2, .reduce = Reduction{ReduceKind::Sum, {len}, shifted}, .value = acc(t), .out = sum};
   c.kernel("sum", std::move(ksum));
 
   const int y = c.output(0, s);
   Kernel knorm;
   knorm.domain = view3;
   // Domain order is [o, a, i] = vars 0, 1, 2; rename the expressions written with a = 2, i = 1.
-  knorm.value = substituteVars(div(shifted, load(sum, EType::F32, {o, i})), {var(0), var(2), var(1)});
+  knorm.value = substituteVars(div(shifted, load(sum, t, {o, i})), {var(0), var(2), var(1)});
   knorm.out = c.view(y, view3);
   c.kernel("norm", std::move(knorm));
 }

@@ -1,5 +1,6 @@
 #include "kiln/backends/cpu/cpu_backend.h"
 
+#include <llvm/IR/DiagnosticInfo.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -15,6 +16,20 @@
 #include "kiln/support/file_io.h"
 
 namespace kiln::cpu {
+
+namespace {
+
+// LLVM's warnings and remarks ("loop not vectorized: ..." where a vectorisation hint could
+// not be honoured) say nothing a kiln user can act on: they are dropped unless
+// KILN_LLVM_DIAGNOSTICS=1. Errors go to LLVM's own handling (printed, then fatal) as before.
+struct QuietDiagnostics : llvm::DiagnosticHandler {
+  bool show = false;
+  bool handleDiagnostics(const llvm::DiagnosticInfo& d) override {
+    return d.getSeverity() != llvm::DS_Error && !show;
+  }
+};
+
+}  // namespace
 
 bool cpuSupports(OpKind k) {
   // Every op in ops.def has a lowering (lower.h declares them from the table and the
@@ -36,6 +51,9 @@ CompiledModule compileModule(const Graph& g, const CpuOptions& options) {
   CompiledModule cm;
   cm.target = makeTargetMachine(options);
   cm.context = std::make_unique<llvm::LLVMContext>();
+  auto quiet = std::make_unique<QuietDiagnostics>();
+  if (const char* v = std::getenv("KILN_LLVM_DIAGNOSTICS")) quiet->show = *v == '1';
+  cm.context->setDiagnosticHandler(std::move(quiet));
   const std::string producer = "kiln 0.1.0 cpu-llvm " + cm.target->getTargetCPU().str();
   CodegenTuning tuning;
   tuning.vectorLanes = cm.target->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;

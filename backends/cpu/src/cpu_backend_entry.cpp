@@ -33,7 +33,7 @@ constexpr CpuFormat kFormats[] = {
 class CpuBackend final : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
-  std::string_view description() const override { return "LLVM CPU backend compiled in memory (JIT), fp32"; }
+  std::string_view description() const override { return "LLVM CPU backend compiled in memory (JIT), float32 and float64 tensors each in their own precision"; }
   bool supports(const Node& n, std::string* why) const override {
     if (cpu::cpuSupports(n.kind)) return true;
     if (why) *why = "the CPU backend has no lowering for this op";

@@ -36,6 +36,21 @@ std::string floatLiteral(double v) {
   return f < 0 || std::signbit(f) ? "(" + std::string(buf) + ")" : std::string(buf);
 }
 
+std::string doubleLiteral(double v) {
+  char buf[64];
+  if (!std::isfinite(v)) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    std::snprintf(buf, sizeof buf, "__longlong_as_double(0x%016llxLL)", static_cast<unsigned long long>(bits));
+    return buf;
+  }
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) std::snprintf(buf, sizeof buf, "%.1f", v);
+  else std::snprintf(buf, sizeof buf, "%a", v);  // hex: exact
+  return v < 0 || std::signbit(v) ? "(" + std::string(buf) + ")" : std::string(buf);
+}
+
+std::string floatLiteral(double v, EType t) { return t == EType::F64 ? doubleLiteral(v) : floatLiteral(v); }
+
 std::string intLiteral(int64_t v) {
   if (v == std::numeric_limits<int64_t>::min()) return "(-9223372036854775807LL - 1LL)";
   if (v < 0) return "(" + std::to_string(v) + "LL)";

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kiln/ir/dtype.h"
+#include "plan_types.h"
 
 namespace kiln::cuda {
 
@@ -30,6 +31,10 @@ class CodeWriter {
 const char* elementCType(DType t);
 /// A float constant as exact CUDA C++ (hex float literal, or __int_as_float for inf/NaN).
 std::string floatLiteral(double v);
+/// A double constant as exact CUDA C++ (hex literal, or __longlong_as_double for inf/NaN).
+std::string doubleLiteral(double v);
+/// A constant of float type `t` (F32 or F64).
+std::string floatLiteral(double v, EType t);
 /// An int64 constant ("12LL", "(-3LL)").
 std::string intLiteral(int64_t v);
 /// Text safe inside a // comment: no control character or backslash (which would end it or

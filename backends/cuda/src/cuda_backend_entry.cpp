@@ -45,7 +45,7 @@ class CudaBackend final : public Backend {
  public:
   std::string_view name() const override { return "cuda"; }
   std::string_view description() const override {
-    return "CUDA backend: CUDA C++ kernels compiled by NVRTC, run through the CUDA driver, fp32";
+    return "CUDA backend: CUDA C++ kernels compiled by NVRTC, run through the CUDA driver, float32 and float64 tensors each in their own precision";
   }
   bool supports(const Node& n, std::string* why) const override {
     // Every op in ops.def has a lowering onto the shared plan, and the emitter covers every plan

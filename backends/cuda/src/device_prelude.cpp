@@ -16,6 +16,8 @@ typedef unsigned long long u64;
 
 static __device__ __forceinline__ float kiln_minf(float a, float b) { return b < a ? b : a; }
 static __device__ __forceinline__ float kiln_maxf(float a, float b) { return a < b ? b : a; }
+static __device__ __forceinline__ double kiln_minf(double a, double b) { return b < a ? b : a; }
+static __device__ __forceinline__ double kiln_maxf(double a, double b) { return a < b ? b : a; }
 static __device__ __forceinline__ i64 kiln_mini(i64 a, i64 b) { return b < a ? b : a; }
 static __device__ __forceinline__ i64 kiln_maxi(i64 a, i64 b) { return a < b ? b : a; }
 static __device__ __forceinline__ i64 kiln_absi(i64 a) { return a < 0 ? -a : a; }
@@ -49,6 +51,11 @@ static __device__ __forceinline__ float kiln_sigmoid(float x) {
   const float e = expf(-fabsf(x));
   const float s = 1.0f / (1.0f + e);
   return x >= 0.0f ? s : e * s;
+}
+static __device__ __forceinline__ double kiln_sigmoid(double x) {
+  const double e = exp(-fabs(x));
+  const double s = 1.0 / (1.0 + e);
+  return x >= 0.0 ? s : e * s;
 }
 )";
 

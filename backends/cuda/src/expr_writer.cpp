@@ -14,6 +14,7 @@ std::string symbolParam(int s) { return "s" + std::to_string(s); }
 const char* exprCType(EType t) {
   switch (t) {
     case EType::F32: return "float";
+    case EType::F64: return "double";
     case EType::I64: return "i64";
     case EType::Bool: return "bool";
   }
@@ -24,8 +25,9 @@ std::string castValue(const std::string& a, EType from, EType to) {
   if (from == to) return a;
   switch (to) {
     case EType::F32: return from == EType::Bool ? "(" + a + " ? 1.0f : 0.0f)" : "(float)" + a;
+    case EType::F64: return from == EType::Bool ? "(" + a + " ? 1.0 : 0.0)" : "(double)" + a;
     case EType::I64: return from == EType::Bool ? "(" + a + " ? 1LL : 0LL)" : "kiln_f2i(" + a + ")";
-    case EType::Bool: return from == EType::F32 ? "(" + a + " != 0.0f)" : "(" + a + " != 0LL)";
+    case EType::Bool: return plan::isFloatE(from) ? "(" + a + " != 0.0)" : "(" + a + " != 0LL)";
   }
   return a;
 }
@@ -70,8 +72,8 @@ std::string ExprWriter::element(int buf, const std::vector<Expr>& index) {
 std::string ExprWriter::loadValue(int buf, const std::vector<Expr>& index) {
   const std::string v = element(buf, index);
   switch (prog_.buffers[static_cast<size_t>(buf)].dtype) {
-    case DType::F32: return v;
-    case DType::F64: return "(float)" + v;
+    case DType::F32:
+    case DType::F64:
     case DType::I64: return v;
     default: return "(i64)" + v;  // signed types sign-extend, unsigned char zero-extends
   }
@@ -81,9 +83,10 @@ void ExprWriter::store(int buf, const std::vector<Expr>& index, const std::strin
   const DType dt = prog_.buffers[static_cast<size_t>(buf)].dtype;
   std::string v = value;
   if (t == EType::Bool) v = "(" + v + " ? 1LL : 0LL)", t = EType::I64;
-  if (dt == DType::Bool) v = "(unsigned char)(" + v + (t == EType::F32 ? " != 0.0f)" : " != 0LL)");
+  if (dt == DType::Bool) v = "(unsigned char)(" + v + (plan::isFloatE(t) ? " != 0.0)" : " != 0LL)");
   else if (t == EType::F32 && dt == DType::F64) v = "(double)" + v;
-  else if (t == EType::F32 && !isFloat(dt)) v = "(" + std::string(elementCType(dt)) + ")kiln_f2i(" + v + ")";
+  else if (t == EType::F64 && dt == DType::F32) v = "(float)" + v;
+  else if (plan::isFloatE(t) && !isFloat(dt)) v = "(" + std::string(elementCType(dt)) + ")kiln_f2i(" + v + ")";
   else if (t == EType::I64 && dt != DType::I64) v = "(" + std::string(elementCType(dt)) + ")" + v;
   w_.line(element(buf, index) + " = " + v + ";");
 }
@@ -107,7 +110,7 @@ std::string ExprWriter::bind(EType t, const std::string& value) {
 
 std::string ExprWriter::emitNode(const Expr& e) {
   switch (e->op) {
-    case EOp::ConstF: return floatLiteral(e->f);
+    case EOp::ConstF: return floatLiteral(e->f, e->type);
     case EOp::ConstI: return intLiteral(e->i);
     case EOp::Size: return poly(e->size);
     case EOp::Var:
@@ -117,7 +120,7 @@ std::string ExprWriter::emitNode(const Expr& e) {
     case EOp::Acc: return acc;
     case EOp::Load: {
       const int buf = static_cast<int>(e->i);
-      const EType natural = isFloat(prog_.buffers[static_cast<size_t>(buf)].dtype) ? EType::F32 : EType::I64;
+      const EType natural = plan::valueType(prog_.buffers[static_cast<size_t>(buf)].dtype);
       return bind(e->type, castValue(loadValue(buf, e->args), natural, e->type));
     }
     case EOp::Select: return emitSelect(e);
@@ -175,7 +178,7 @@ bool ExprWriter::loadsAnew(const Expr& e) const {
 // out-of-bounds address. Arms without new loads are evaluated eagerly (a select).
 std::string ExprWriter::emitSelect(const Expr& e) {
   const Expr& c = e->args[0];
-  if (c->op == EOp::Lt && c->args[0]->type == EType::F32 && sameExpr(c->args[1], e->args[1]) &&
+  if (c->op == EOp::Lt && plan::isFloatE(c->args[0]->type) && sameExpr(c->args[1], e->args[1]) &&
       sameExpr(c->args[0], e->args[2])) {
     const std::string a = emit(c->args[0]);
     return bind(e->type, "kiln_maxf(" + a + ", " + emit(c->args[1]) + ")");
@@ -203,16 +206,17 @@ std::string ExprWriter::emitSelect(const Expr& e) {
 }
 
 std::string ExprWriter::unary(EOp op, const std::string& a, EType t) const {
-  const bool f = t == EType::F32;
+  const bool d = t == EType::F64;  // float64 takes the double functions
+  auto fn = [&](const char* name) { return std::string(name) + (d ? "(" : "f(") + a + ")"; };
   switch (op) {
     case EOp::Neg: return "(-" + a + ")";
-    case EOp::Abs: return (f ? "fabsf(" : "kiln_absi(") + a + ")";
-    case EOp::Sqrt: return "sqrtf(" + a + ")";
-    case EOp::Exp: return "expf(" + a + ")";
-    case EOp::Log: return "logf(" + a + ")";
-    case EOp::Tanh: return "tanhf(" + a + ")";
+    case EOp::Abs: return plan::isFloatE(t) ? fn("fabs") : "kiln_absi(" + a + ")";
+    case EOp::Sqrt: return fn("sqrt");
+    case EOp::Exp: return fn("exp");
+    case EOp::Log: return fn("log");
+    case EOp::Tanh: return fn("tanh");
     case EOp::Sigmoid: return "kiln_sigmoid(" + a + ")";
-    case EOp::Recip: return "(1.0f / " + a + ")";
+    case EOp::Recip: return (d ? "(1.0 / " : "(1.0f / ") + a + ")";
     case EOp::Not: return "(!" + a + ")";
     default: break;
   }
@@ -220,7 +224,7 @@ std::string ExprWriter::unary(EOp op, const std::string& a, EType t) const {
 }
 
 std::string ExprWriter::binary(EOp op, const std::string& a, const std::string& b, EType t) const {
-  const bool f = t == EType::F32;
+  const bool f = plan::isFloatE(t);
   auto infix = [&](const char* o) { return "(" + a + " " + o + " " + b + ")"; };
   auto call = [&](const char* fn) { return std::string(fn) + "(" + a + ", " + b + ")"; };
   switch (op) {
@@ -228,7 +232,7 @@ std::string ExprWriter::binary(EOp op, const std::string& a, const std::string& 
     case EOp::Sub: return infix("-");
     case EOp::Mul: return infix("*");
     case EOp::Div: return f ? infix("/") : call("kiln_divi");
-    case EOp::Pow: return call(f ? "powf" : "kiln_ipow");
+    case EOp::Pow: return call(t == EType::F64 ? "pow" : f ? "powf" : "kiln_ipow");
     case EOp::Min: return call(f ? "kiln_minf" : "kiln_mini");
     case EOp::Max: return call(f ? "kiln_maxf" : "kiln_maxi");
     case EOp::FloorDiv: return call("kiln_floordiv");

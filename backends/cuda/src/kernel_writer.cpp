@@ -33,7 +33,9 @@ void writeElement(const Program& p, const Kernel& k, ExprWriter& ex, CodeWriter&
     const plan::Reduction& r = *k.reduce;
     const bool isMax = r.kind == ReduceKind::Max;
     ex.acc = ex.fresh("acc");
-    w.line("float " + ex.acc + " = " + (isMax ? floatLiteral(-std::numeric_limits<double>::infinity()) : "0.0f") + ";");
+    const EType t = r.body->type;
+    w.line(std::string(exprCType(t)) + " " + ex.acc + " = " +
+           floatLiteral(isMax ? -std::numeric_limits<double>::infinity() : 0.0, t) + ";");
     for (size_t d = 0; d < r.extents.size(); ++d) {
       const std::string v = "v" + std::to_string(rank + d);
       ex.vars[rank + d] = v;
@@ -96,7 +98,7 @@ void writeKernel(const Program& p, const Kernel& k, int index, const CudaOptions
     Kernel sums = body;
     sums.kind = KernelKind::Generic;
     sums.reduce.reset();
-    sums.value = plan::load(k.out, EType::F32, plan::vars(k.domain.size()));
+    sums.value = plan::load(k.out, plan::valueType(p.buffers[static_cast<size_t>(k.out)].dtype), plan::vars(k.domain.size()));
     sums.out = -1;
     sums.interior = nullptr;
     lp.launches.push_back(compute(values, name));

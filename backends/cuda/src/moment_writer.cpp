@@ -94,8 +94,8 @@ Launch writeFinalize(const Program& p, const Kernel& k, const std::string& name,
   body.close();
   body.line("const double kiln_mean = kiln_s1 / kiln_count;");
   body.line("const double kiln_m2 = fmax(__dsub_rn(kiln_s2, __dmul_rn(kiln_s1, kiln_mean)), 0.0);");
-  ex.store(k.out, {plan::constI(0), plan::var(0)}, "(float)kiln_mean", EType::F32);
-  ex.store(k.out, {plan::constI(1), plan::var(0)}, "(float)kiln_m2", EType::F32);
+  ex.store(k.out, {plan::constI(0), plan::var(0)}, "kiln_mean", EType::F64);  // rounded to the moments' type
+  ex.store(k.out, {plan::constI(1), plan::var(0)}, "kiln_m2", EType::F64);
   ex.popScope();
   body.close();
   const KernelFrame frame(p, plan::rootBuffersOf(p, k), writtenRoots(p, k), errorWord);

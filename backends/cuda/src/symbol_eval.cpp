@@ -45,7 +45,7 @@ int64_t evaluateSymbolic(const Expr& e, std::span<const int64_t> s) {
     case EOp::Not: return arg(0) == 0;
     case EOp::Select: return arg(0) != 0 ? arg(1) : arg(2);
     case EOp::Cast:
-      if (e->args.at(0)->type != EType::F32) return e->type == EType::Bool ? arg(0) != 0 : arg(0);
+      if (!plan::isFloatE(e->args.at(0)->type)) return e->type == EType::Bool ? arg(0) != 0 : arg(0);
       break;
     default: break;
   }

@@ -25,6 +25,7 @@ llvm::Type* elementType(llvm::LLVMContext& ctx, DType t) {
 llvm::Type* exprType(llvm::LLVMContext& ctx, EType t) {
   switch (t) {
     case EType::F32: return llvm::Type::getFloatTy(ctx);
+    case EType::F64: return llvm::Type::getDoubleTy(ctx);
     case EType::I64: return llvm::Type::getInt64Ty(ctx);
     case EType::Bool: return llvm::Type::getInt1Ty(ctx);
   }
@@ -106,8 +107,8 @@ Value* ExprEmitter::emitLoad(const Expr& e) {
   llvm::Type* et = elementType(b_.getContext(), t);
   Value* v = b_.CreateLoad(et, address(static_cast<int>(e->i), e->args));
   switch (t) {
-    case DType::F32: return v;
-    case DType::F64: return b_.CreateFPTrunc(v, b_.getFloatTy());
+    case DType::F32:
+    case DType::F64:
     case DType::I64: return v;
     case DType::I32:
     case DType::I8: return b_.CreateSExt(v, b_.getInt64Ty());
@@ -121,9 +122,8 @@ void ExprEmitter::store(int buf, const std::vector<Expr>& index, Value* v, EType
   const DType dt = prog_.buffers[buf].dtype;
   llvm::Type* et = elementType(b_.getContext(), dt);
   if (t == EType::Bool) v = b_.CreateZExt(v, b_.getInt64Ty()), t = EType::I64;
-  if (t == EType::F32) {
-    if (dt == DType::F64) v = b_.CreateFPExt(v, et);
-    else if (!isFloat(dt)) v = b_.CreateFPToSI(v, et);
+  if (isFloatE(t)) {
+    v = isFloat(dt) ? b_.CreateFPCast(v, et) : b_.CreateFPToSI(v, et);
   } else {
     if (isFloat(dt)) v = b_.CreateSIToFP(v, et);
     else if (dt == DType::Bool) v = b_.CreateZExt(b_.CreateICmpNE(v, b_.getInt64(0)), et);
@@ -148,7 +148,7 @@ Value* ExprEmitter::emit(const Expr& e) {
 
 Value* ExprEmitter::emitNode(const Expr& e) {
   switch (e->op) {
-    case EOp::ConstF: return llvm::ConstantFP::get(b_.getFloatTy(), e->f);
+    case EOp::ConstF: return llvm::ConstantFP::get(exprType(b_.getContext(), e->type), e->f);
     case EOp::ConstI: return b_.getInt64(e->i);
     case EOp::Size: return poly(e->size);
     case EOp::Var: return vars.at(e->i);
@@ -196,33 +196,39 @@ Value* ExprEmitter::emitSelect(const Expr& e) {
 
 Value* ExprEmitter::emitCast(Value* a, EType from, EType to) {
   if (from == to) return a;
-  if (to == EType::F32) return from == EType::Bool ? b_.CreateUIToFP(a, b_.getFloatTy()) : b_.CreateSIToFP(a, b_.getFloatTy());
+  if (isFloatE(to)) {
+    llvm::Type* t = exprType(b_.getContext(), to);
+    if (isFloatE(from)) return b_.CreateFPCast(a, t);
+    return from == EType::Bool ? b_.CreateUIToFP(a, t) : b_.CreateSIToFP(a, t);
+  }
   // Float -> integer truncates and saturates, NaN gives 0, as the evaluator's conversion (a
   // plain fptosi is poison out of range).
   if (to == EType::I64)
     return from == EType::Bool ? b_.CreateZExt(a, b_.getInt64Ty())
                                : b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {b_.getInt64Ty(), a->getType()}, {a});
-  return from == EType::F32 ? b_.CreateFCmpUNE(a, llvm::ConstantFP::get(b_.getFloatTy(), 0.0))
+  return isFloatE(from) ? b_.CreateFCmpUNE(a, llvm::ConstantFP::get(a->getType(), 0.0))
                             : b_.CreateICmpNE(a, b_.getInt64(0));
 }
 
 Value* ExprEmitter::emitUnary(EOp op, Value* a, EType t) {
   using llvm::Intrinsic::ID;
-  const bool f = t == EType::F32;
-  auto one = [&] { return llvm::ConstantFP::get(b_.getFloatTy(), 1.0); };
+  const bool f = isFloatE(t);
+  auto one = [&] { return llvm::ConstantFP::get(a->getType(), 1.0); };
+  // float32 exp is kiln's vectorisable polynomial; float64 is libm's (via llvm.exp).
+  auto exp = [&](Value* x) { return t == EType::F32 ? emitExpF(b_, x) : intrinsic(llvm::Intrinsic::exp, x); };
   switch (op) {
     case EOp::Neg: return f ? b_.CreateFNeg(a) : b_.CreateNeg(a);
     case EOp::Abs: return f ? intrinsic(llvm::Intrinsic::fabs, a) : b_.CreateSelect(b_.CreateICmpSLT(a, b_.getInt64(0)), b_.CreateNeg(a), a);
     case EOp::Sqrt: return intrinsic(llvm::Intrinsic::sqrt, a);
-    case EOp::Exp: return emitExpF(b_, a);
+    case EOp::Exp: return exp(a);
     case EOp::Log: return intrinsic(llvm::Intrinsic::log, a);
     case EOp::Tanh: return intrinsic(llvm::Intrinsic::tanh, a);
     case EOp::Recip: return b_.CreateFDiv(one(), a);
     case EOp::Sigmoid: {
       // Stable logistic: e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e).
-      Value* e = emitExpF(b_, b_.CreateFNeg(intrinsic(llvm::Intrinsic::fabs, a)));
+      Value* e = exp(b_.CreateFNeg(intrinsic(llvm::Intrinsic::fabs, a)));
       Value* s = b_.CreateFDiv(one(), b_.CreateFAdd(one(), e));
-      return b_.CreateSelect(b_.CreateFCmpOGE(a, llvm::ConstantFP::get(b_.getFloatTy(), 0.0)), s, b_.CreateFMul(e, s));
+      return b_.CreateSelect(b_.CreateFCmpOGE(a, llvm::ConstantFP::get(a->getType(), 0.0)), s, b_.CreateFMul(e, s));
     }
     default: break;
   }
@@ -274,7 +280,7 @@ llvm::Function* ExprEmitter::integerPow() {
 }
 
 Value* ExprEmitter::emitBinary(EOp op, Value* a, Value* b, EType t) {
-  const bool f = t == EType::F32;
+  const bool f = isFloatE(t);
   switch (op) {
     case EOp::Add: return f ? b_.CreateFAdd(a, b) : b_.CreateNSWAdd(a, b);
     case EOp::Sub: return f ? b_.CreateFSub(a, b) : b_.CreateNSWSub(a, b);

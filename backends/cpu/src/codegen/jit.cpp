@@ -6,6 +6,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "codegen/compile.h"
 #include "codegen/target.h"
@@ -82,7 +83,7 @@ kiln_tensor viewOf(const Tensor& t, const std::string& name) {
 
 class JitModel final : public CompiledModel {
  public:
-  JitModel(std::unique_ptr<llvm::orc::LLJIT> jit, const kiln_artifact_header* header, std::string ir)
+  JitModel(std::unique_ptr<llvm::orc::LLJIT> jit, const kiln_artifact_header* header, std::optional<std::string> ir)
       : jit_(std::move(jit)),
         model_(rethrowing([&] { return rt::Model::fromArtifact(header, "JIT module"); })),
         ir_(std::move(ir)) {
@@ -124,12 +125,15 @@ class JitModel final : public CompiledModel {
       return result;
     });
   }
-  const std::string& llvmIR() const override { return ir_; }
+  const std::string& llvmIR() const override {
+    if (!ir_) throw Error(ErrorCode::Internal, "CPU backend: the module's IR was not kept (compile with CpuOptions::keepIR)");
+    return *ir_;
+  }
 
  private:
   std::unique_ptr<llvm::orc::LLJIT> jit_;  ///< declared first: outlives model_, which runs its code
   rt::Model model_;
-  std::string ir_;
+  std::optional<std::string> ir_;
   std::vector<std::string> inputNames_, outputNames_;
   std::vector<DType> outputTypes_;
 };
@@ -137,9 +141,9 @@ class JitModel final : public CompiledModel {
 }  // namespace
 
 std::unique_ptr<CompiledModel> makeJitModel(CompiledModule m, const CpuOptions& options) {
-  std::string ir;
-  {
-    llvm::raw_string_ostream os(ir);
+  std::optional<std::string> ir;
+  if (options.keepIR) {
+    llvm::raw_string_ostream os(ir.emplace());
     m.module->print(os, nullptr);
   }
   llvm::orc::JITTargetMachineBuilder jtmb(m.target->getTargetTriple());

@@ -26,22 +26,23 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
   const size_t rank = k.domain.size();
   ex.vars.assign(rank + (k.reduce ? k.reduce->extents.size() : 0), nullptr);
   llvm::AllocaInst* accSlot = nullptr;
+  llvm::Type* accType = k.reduce ? exprType(b.getContext(), k.reduce->body->type) : nullptr;
   if (k.reduce) {
     llvm::IRBuilder<> eb(&b.GetInsertBlock()->getParent()->getEntryBlock(),
                          b.GetInsertBlock()->getParent()->getEntryBlock().begin());
-    accSlot = eb.CreateAlloca(b.getFloatTy(), nullptr, "acc");
+    accSlot = eb.CreateAlloca(accType, nullptr, "acc");
   }
   auto element = [&] {
     ex.pushScope();
     if (k.reduce) {
       const Reduction& r = *k.reduce;
       const bool isMax = r.kind == ReduceKind::Max;
-      b.CreateStore(llvm::ConstantFP::get(b.getFloatTy(), isMax ? -std::numeric_limits<double>::infinity() : 0.0), accSlot);
+      b.CreateStore(llvm::ConstantFP::get(accType, isMax ? -std::numeric_limits<double>::infinity() : 0.0), accSlot);
       std::function<void(size_t)> nest = [&](size_t d) {
         if (d == r.extents.size()) {
           ex.pushScope();
           Value* v = ex.emit(r.body);
-          Value* a = b.CreateLoad(b.getFloatTy(), accSlot);
+          Value* a = b.CreateLoad(accType, accSlot);
           Value* n;
           if (isMax) {
             n = b.CreateSelect(b.CreateFCmpOLT(a, v), v, a);
@@ -63,7 +64,7 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
         });
       };
       nest(0);
-      ex.acc = b.CreateLoad(b.getFloatTy(), accSlot);
+      ex.acc = b.CreateLoad(accType, accSlot);
     }
     Value* v = ex.emit(k.value);
     if (k.out >= 0) ex.store(k.out, k.store.empty() ? vars(rank) : k.store, v, k.value->type);

@@ -39,7 +39,7 @@ MomentAccumulator::MomentAccumulator(const Program& prog, const MomentSums& m, l
 
 void MomentAccumulator::add(Value* v) {
   llvm::Type* f64 = b_.getDoubleTy();
-  Value* x = b_.CreateFPExt(v, f64);
+  Value* x = b_.CreateFPCast(v, f64);  // float64 data is summed as it is
   Value* s1 = b_.CreateInBoundsGEP(f64, slot_, ex_.emit(m_.group));
   Value* s2 = b_.CreateInBoundsGEP(f64, s1, groups_);
   // Reassociation lets the vectoriser keep a slot that a whole loop adds into (one channel
@@ -114,9 +114,10 @@ void emitMomentsFinalize(const Program& prog, const Kernel& k, llvm::IRBuilder<>
     Value* m2 = b.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, b.CreateFSub(b.CreateLoad(f64, s2), b.CreateFMul(sum, mean)),
                                         llvm::ConstantFP::get(f64, 0.0));
     ex.vars[0] = g;
-    auto store = [&](int64_t row, Value* v) {  // out is F32 [2, groups]
+    llvm::Type* outType = elementType(b.getContext(), prog.buffers[k.out].dtype);
+    auto store = [&](int64_t row, Value* v) {  // out is [2, groups] of the input's float type
       Value* to = emitTemporary(ex, [&] { return ex.address(k.out, {constI(row), var(0)}); });
-      b.CreateStore(b.CreateFPTrunc(v, b.getFloatTy()), to);
+      b.CreateStore(b.CreateFPCast(v, outType), to);
     };
     store(0, mean);
     store(1, m2);

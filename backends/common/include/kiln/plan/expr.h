@@ -1,19 +1,29 @@
 #pragma once
 /// Element expressions of the kernel plan: what one output element of a kernel is, as a tree
-/// over loop variables, symbolic sizes and loads from buffers. Values are float32, int64 or
-/// bool; builders fold integer constants so index arithmetic stays small.
+/// over loop variables, symbolic sizes and loads from buffers. Values are float32, float64,
+/// int64 or bool; builders fold integer constants so index arithmetic stays small.
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "kiln/ir/dtype.h"
 #include "kiln/plan/poly.h"
 
 namespace kiln::plan {
 
-enum class EType : uint8_t { F32, I64, Bool };
+enum class EType : uint8_t { F32, F64, I64, Bool };
 
-/// Expression operators. Binary arithmetic works on F32 or I64 operands of one type;
-/// FloorDiv/Mod are integer-only (floored, divisor > 0); comparisons yield Bool.
+inline bool isFloatE(EType t) { return t == EType::F32 || t == EType::F64; }
+/// The value type of an element of a buffer of type `t`: floats keep their width (a float64
+/// model computes in double), integers and bool widen to int64.
+inline EType valueType(DType t) {
+  return t == DType::F64 ? EType::F64 : t == DType::F32 ? EType::F32 : EType::I64;
+}
+
+/// Expression operators. Binary arithmetic works on operands of one type (F32, F64 or I64);
+/// an F32 operand beside an F64 one is widened by the builders (float constants are stored
+/// as double, so a widened constant is the literal's double); FloorDiv/Mod are integer-only
+/// (floored, divisor > 0); comparisons yield Bool.
 enum class EOp : uint8_t {
   ConstF, ConstI, Size, Var, Load, Acc,
   Neg, Abs, Sqrt, Exp, Log, Tanh, Sigmoid, Recip,
@@ -28,7 +38,7 @@ using Expr = std::shared_ptr<const ExprNode>;
 struct ExprNode {
   EOp op;
   EType type;
-  double f = 0;       ///< ConstF
+  double f = 0;       ///< ConstF (its type says whether it is used as float or double)
   int64_t i = 0;      ///< ConstI; Var: variable id; Load: buffer id
   Poly size;          ///< Size
   std::vector<Expr> args;  ///< operands; Load: one index per buffer dim
@@ -44,8 +54,9 @@ Expr var(int id);
 std::vector<Expr> vars(size_t n, int first = 0);
 /// Element of buffer `buf` at a multi-dimensional index (one I64 expr per dim).
 Expr load(int buf, EType type, std::vector<Expr> index);
-/// The reduction accumulator (only in a kernel's value expression).
-Expr acc();
+/// The reduction accumulator of type `t` (the type of the reduction's body; only in a
+/// kernel's value expression).
+Expr acc(EType t);
 
 // ---- operators (integer constants fold; x+0, x*1, x*0 simplify)
 Expr unary(EOp op, Expr a);

@@ -23,6 +23,9 @@ struct CpuOptions {
   /// Work (element operations / multiply-adds) below which a kernel runs on one thread; 0 =
   /// the backend's defaults (tens of microseconds of work). Tests set 1 to split everything.
   int64_t parallelGrainWork = 0;
+  /// JIT only: keep the optimised module's text for CompiledModel::llvmIR(). Off by default:
+  /// printing a module prints its weights too (hundreds of MB for a real network).
+  bool keepIR = false;
 };
 
 /// What compileCpuToFile writes.
@@ -35,7 +38,8 @@ bool cpuSupports(OpKind k);
 /// A model compiled in memory (Executable: run on named inputs from any number of threads).
 class CompiledModel : public backend::Executable {
  public:
-  /// The optimised LLVM IR of the module (for inspection and tests).
+  /// The optimised LLVM IR of the module (for inspection and tests) when compiled with
+  /// CpuOptions::keepIR; Error(Internal) otherwise.
   virtual const std::string& llvmIR() const = 0;
 };
 
