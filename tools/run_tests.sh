@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and what .ci/run calls): install, build, run the whole test suite, then
 # build everything again under AddressSanitizer and UndefinedBehaviorSanitizer and run the
-# whole suite there too, and the runtime's tests under ThreadSanitizer.
+# whole suite there too, the runtime's tests under ThreadSanitizer, and finally the libFuzzer
+# targets for a bounded time (tools/run_fuzz.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup.sh
@@ -35,3 +36,7 @@ cmake -S . -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DE
 cmake --build "$TSAN_DIR" -j"$(nproc)" --target kiln_runtime_tests
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 ctest --test-dir "$TSAN_DIR" -R '^runtime\.' -E 'install_smoke' --output-on-failure -j"$(nproc)" --timeout 600
+
+echo
+echo "== libFuzzer: fuzz_model and fuzz_artifact, ${KILN_FUZZ_SECONDS:-90} s each, side by side (tools/run_fuzz.sh)"
+KILN_BUILD_DIR="$BUILD_DIR" bash tools/run_fuzz.sh "${KILN_FUZZ_SECONDS:-90}"

@@ -5,7 +5,8 @@
 #   Debian packages: compiler toolchain, ONNX + protobuf, LLVM 19, GoogleTest, Google
 #     Benchmark, zlib, the Fashion-MNIST data set, python3-venv, python3-torch (Debian's
 #     CPU PyTorch under /usr/bin/python3: re-exporting the demo models), python3-onnx (the
-#     same interpreter reads the exported files back).
+#     same interpreter reads the exported files back), clang-19 + libclang-rt-19-dev (libFuzzer
+#     and the sanitizer runtimes for the fuzz targets, tools/run_fuzz.sh).
 #   PyPI (pinned in tools/requirements.txt) into .venv/: onnx (its backend node tests),
 #     onnxruntime, numpy.
 # Environment: KILN_BUILD_DIR (default build), KILN_SKIP_INSTALL=1 to skip installs.
@@ -16,7 +17,8 @@ BUILD_DIR=${KILN_BUILD_DIR:-build}
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   llvm-19-dev libgtest-dev libgmock-dev libbenchmark-dev
-  dataset-fashion-mnist python3 python3-venv python3-torch python3-onnx)
+  dataset-fashion-mnist python3 python3-venv python3-torch python3-onnx
+  clang-19 libclang-rt-19-dev)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

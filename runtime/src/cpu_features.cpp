@@ -48,6 +48,10 @@ bool assumedAbsent(const std::string& name) {
 void checkCpuFeatures(void* library, const std::string& path) {
   const auto* list = static_cast<const char*>(::dlsym(library, KILN_ARTIFACT_CPU_FEATURES_SYMBOL));
   if (!list) return;  // an artifact that records none (additive to ABI v1)
+  checkCpuFeatureList(list, path);
+}
+
+void checkCpuFeatureList(const char* list, const std::string& path) {
   std::string missing, unknown;
   const size_t n = ::strnlen(list, 4096);
   size_t at = 0;

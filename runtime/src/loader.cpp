@@ -1,7 +1,6 @@
 // kiln_model_load: file checks, dlopen, entry point; then, shared with kiln_model_from_artifact,
 // magic, ABI version and descriptor checks.
 #include <dlfcn.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "elf_check.h"
 #include "error.h"
 #include "model.h"
 
@@ -30,52 +30,16 @@ void checkReadableFile(const std::string& path) {
     fail(KILN_STATUS_IO_ERROR, "cannot open '" + path + "': " + std::strerror(errno));
 }
 
-#if defined(__x86_64__)
-constexpr uint16_t kHostMachine = EM_X86_64;
-#elif defined(__aarch64__)
-constexpr uint16_t kHostMachine = EM_AARCH64;
-#else
-constexpr uint16_t kHostMachine = EM_NONE;  // not checked
-#endif
-
-// The ELF structure dlopen would trust, checked against the file first: a truncated or
-// foreign file must be an error, not a SIGBUS when the loader maps past the end of the file.
+// The ELF structure dlopen would trust, checked against the file first (elf_check.h).
 void checkElf(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(KILN_STATUS_IO_ERROR, "cannot open '" + path + "': " + std::strerror(errno));
   struct stat st {};
-  const bool statOk = ::fstat(fd, &st) == 0;
-  const uint64_t size = statOk ? static_cast<uint64_t>(st.st_size) : 0;
-  auto readAt = [&](uint64_t offset, void* out, size_t n) {
-    return offset <= size && n <= size - offset && ::pread(fd, out, n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n);
-  };
-  std::string problem;
-  Elf64_Ehdr eh {};
-  if (!statOk || !readAt(0, &eh, sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
-    problem = "not an ELF shared library";
-  } else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
-    problem = "not a 64-bit little-endian ELF file";
-  } else if (eh.e_type != ET_DYN) {
-    problem = "an ELF file that is not a shared library";
-  } else if (kHostMachine != EM_NONE && eh.e_machine != kHostMachine) {
-    problem = "built for another machine type (ELF e_machine " + std::to_string(eh.e_machine) + ")";
-  } else if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0) {
-    problem = "malformed ELF program headers";
-  } else if (eh.e_shnum != 0 && (eh.e_shoff > size || uint64_t{eh.e_shnum} * eh.e_shentsize > size - eh.e_shoff)) {
-    // The loader does not need the section headers, but a file cut short loses them first.
-    problem = "truncated (" + std::to_string(size) + " bytes; its section headers end at " +
-              std::to_string(eh.e_shoff + uint64_t{eh.e_shnum} * eh.e_shentsize) + ")";
-  } else {
-    for (uint16_t i = 0; i < eh.e_phnum && problem.empty(); ++i) {
-      Elf64_Phdr ph {};
-      if (!readAt(eh.e_phoff + uint64_t{i} * sizeof ph, &ph, sizeof ph)) {
-        problem = "truncated (its program headers lie past the end of the file)";
-      } else if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)) {
-        problem = "truncated (" + std::to_string(size) + " bytes; a segment needs " +
-                  std::to_string(ph.p_offset + ph.p_filesz) + ")";
-      }
-    }
-  }
+  std::string problem = "not an ELF shared library";
+  if (::fstat(fd, &st) == 0)
+    problem = elfImageProblem(static_cast<uint64_t>(st.st_size), [&](uint64_t offset, void* out, size_t n) {
+      return ::pread(fd, out, n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n);
+    });
   ::close(fd);
   if (!problem.empty()) notArtifact(path, problem);
 }

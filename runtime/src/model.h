@@ -67,5 +67,7 @@ void checkDescriptor(const kiln_artifact_v1& desc, const std::string& path);
 /// Refuses (KILN_STATUS_UNSUPPORTED) a loaded library whose KILN_ARTIFACT_CPU_FEATURES_SYMBOL
 /// names features this CPU lacks or this runtime cannot check (cpu_features.cpp).
 void checkCpuFeatures(void* library, const std::string& path);
+/// The same for the feature list itself (read up to its NUL or 4096 bytes, whichever is first).
+void checkCpuFeatureList(const char* list, const std::string& path);
 
 }  // namespace kiln::rt::impl
