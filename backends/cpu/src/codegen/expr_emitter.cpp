@@ -66,7 +66,8 @@ void requestTailFolding(llvm::BranchInst* latch) {
 
 ExprEmitter::ExprEmitter(const Program& prog, llvm::IRBuilder<>& b, llvm::IRBuilder<>& entry,
                          Value* symbols, std::vector<Value*> buffers)
-    : prog_(prog), b_(b), entry_(entry), symbols_(symbols), buffers_(std::move(buffers)) {
+    : prog_(prog), b_(b), entry_(entry), symbols_(symbols), buffers_(std::move(buffers)),
+      addressed_(prog.buffers.size(), false) {
   memo_.emplace_back();
 }
 
@@ -90,6 +91,7 @@ Value* ExprEmitter::poly(const Poly& p) {
 
 Value* ExprEmitter::address(int buf, const std::vector<Expr>& index) {
   const Buffer& B = prog_.buffers[buf];
+  addressed_.at(static_cast<size_t>(prog_.root(buf))) = true;
   Value* base = buffers_.at(prog_.root(buf));
   Value* flat = b_.getInt64(0);
   if (index.size() == B.shape.size()) {

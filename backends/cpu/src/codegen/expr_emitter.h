@@ -29,6 +29,9 @@ class ExprEmitter {
   llvm::Value* poly(const Poly& p);
   /// Address of element `index` of buffer `buf`.
   llvm::Value* address(int buf, const std::vector<Expr>& index);
+  /// The root buffers address() was asked for so far (the memory this code touches; a GEMM's
+  /// B packed at compile time is not among them).
+  const std::vector<bool>& addressedRoots() const { return addressed_; }
   /// Converts an expression value to the buffer's element type and stores it.
   void store(int buf, const std::vector<Expr>& index, llvm::Value* v, EType t);
 
@@ -45,6 +48,7 @@ class ExprEmitter {
   llvm::IRBuilder<>& entry_;
   llvm::Value* symbols_;
   std::vector<llvm::Value*> buffers_;
+  std::vector<bool> addressed_;
   std::vector<llvm::Value*> symVals_;
   std::vector<std::pair<Poly, llvm::Value*>> polys_;
   std::vector<std::vector<std::pair<const ExprNode*, llvm::Value*>>> memo_;

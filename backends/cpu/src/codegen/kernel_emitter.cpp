@@ -121,6 +121,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
   auto* innerTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
   const std::string name = "k" + std::to_string(index) + "." + k.name;
   auto* inner = llvm::Function::Create(innerTy, llvm::Function::InternalLinkage, name + ".impl", m);
+  std::vector<bool> reads;
   for (size_t i = 0; i < roots.size(); ++i) inner->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
   inner->addFnAttr(llvm::Attribute::NoUnwind);
   {
@@ -148,6 +149,7 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
     else
       loops(begin, end, nullptr);
     b.CreateRetVoid();
+    reads = ex.addressedRoots();
   }
 
   // Outer function: the parallel_for body.
@@ -166,11 +168,12 @@ KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k,
 
   // Moments: one parallel iteration per partial (the plan keeps them few and large);
   // Finalize: 2 * partials additions per group.
-  if (finalize) return {body, size(k.domain[0]), std::max<int64_t>(1, tuning.grainWork / (2 * prog.maxPartials))};
-  if (k.moments) return {body, k.moments->partials, 1};
-  if (gemm) return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, tuning.gemmGrainWork / gemmWorkPerIteration(*gemm))};
+  if (finalize) return {body, size(k.domain[0]), std::max<int64_t>(1, tuning.grainWork / (2 * prog.maxPartials)), reads};
+  if (k.moments) return {body, k.moments->partials, 1, reads};
+  if (gemm)
+    return {body, gemmIterations(k, *gemm), std::max<int64_t>(1, tuning.gemmGrainWork / gemmWorkPerIteration(*gemm)), reads};
   const size_t rank = k.domain.size();
-  KernelFunction kf{body, outerIterations(k), 1};
+  KernelFunction kf{body, outerIterations(k), 1, reads};
   int64_t work = 1;
   if (k.reduce)
     for (const Poly& e : k.reduce->extents) work *= std::max<int64_t>(1, e.evaluate(std::vector<int64_t>(prog.symbols.size(), kRepresentative)));

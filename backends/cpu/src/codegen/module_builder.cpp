@@ -136,13 +136,23 @@ class Builder {
     // Weight pointers: stored one by one when there are few; with many (a long chain of
     // folded BatchNorms has two per node) one copy from a constant table, since thousands of
     // stores in one block make LLVM's instruction scheduler quadratic.
+    // A weight no code reads (a GEMM's B, which its kernel packed at compile time) is left
+    // out: the artifact holds the packed copy only.
+    std::vector<bool> read(p_.buffers.size(), false);
+    for (const KernelFunction& kf : kernels_)
+      for (size_t i = 0; i < kf.reads.size(); ++i) read[i] = read[i] || kf.reads[i];
+    for (const Kernel& k : p_.kernels)
+      for (const RangeCheck& c : k.checks) read[static_cast<size_t>(p_.root(c.buf))] = true;
+    auto weightsIfRead = [&](size_t i) -> Constant* {
+      return read[i] ? weights(p_.buffers[i]) : llvm::ConstantPointerNull::get(ptr_);
+    };
     size_t constants = 0;
     for (const Buffer& buf : p_.buffers) constants += buf.kind == BufferKind::Constant;
     const bool constantTable = constants > kMaxConstantStores;
     if (constantTable) {
       std::vector<Constant*> init;
-      for (const Buffer& buf : p_.buffers)
-        init.push_back(buf.kind == BufferKind::Constant ? weights(buf) : llvm::ConstantPointerNull::get(ptr_));
+      for (size_t i = 0; i < p_.buffers.size(); ++i)
+        init.push_back(p_.buffers[i].kind == BufferKind::Constant ? weightsIfRead(i) : llvm::ConstantPointerNull::get(ptr_));
       Constant* pointers = global(llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, init.size()), init), "weight_table");
       b.CreateMemCpy(table, llvm::MaybeAlign(8), pointers, llvm::MaybeAlign(8), init.size() * 8);
     }
@@ -152,7 +162,7 @@ class Builder {
       switch (buf.kind) {
         case BufferKind::Input: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(1), buf.index)); break;
         case BufferKind::Output: v = b.CreateLoad(ptr_, b.CreateConstGEP1_64(ptr_, f->getArg(2), buf.index)); break;
-        case BufferKind::Constant: v = constantTable ? nullptr : weights(buf); break;
+        case BufferKind::Constant: v = constantTable ? nullptr : weightsIfRead(i); break;
         case BufferKind::Temp:
           if (buf.offset) v = b.CreateInBoundsGEP(b.getInt8Ty(), ws, ex.emit(buf.offset));
           break;

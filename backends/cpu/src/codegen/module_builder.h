@@ -33,6 +33,7 @@ struct KernelFunction {
   llvm::Function* body;
   Expr iterations;  ///< over symbols
   int64_t grain;
+  std::vector<bool> reads;  ///< by root buffer: whether the kernel's code reads or writes it
 };
 KernelFunction emitKernel(llvm::Module& m, const Program& prog, const Kernel& k, int index,
                           const CodegenTuning& tuning);
