@@ -90,6 +90,14 @@ struct AttrWriter {
       if (d != 1) unsupported(n, "AveragePool dilations need opset 19");
   }
   void operator()(const AlphaAttrs& a) { setAttr(p, "alpha", a.alpha); }
+  void operator()(const AlphaBetaAttrs& a) {
+    setAttr(p, "alpha", a.alpha);
+    setAttr(p, "beta", a.beta);
+  }
+  void operator()(const SeluAttrs& a) {
+    setAttr(p, "alpha", a.alpha);
+    setAttr(p, "gamma", a.gamma);
+  }
   void operator()(const AxisAttrs& a) { setAttr(p, "axis", a.axis); }
   void operator()(const SoftmaxAttrs& a) { setAttr(p, "axis", a.axis); }
   void operator()(const ReshapeAttrs& a) {

@@ -1,4 +1,5 @@
-// Importers for Conv/ConvTranspose, Gemm, BatchNormalization, LeakyRelu and pooling.
+// Importers for Conv/ConvTranspose, Gemm, BatchNormalization, the activations with
+// parameters (LeakyRelu, Elu, Selu, HardSigmoid) and pooling.
 #include <algorithm>
 
 #include "kiln/support/error.h"
@@ -78,6 +79,27 @@ NodeAttrs importLeakyRelu(NodeImport& n) {
   return a;
 }
 
+NodeAttrs importElu(NodeImport& n) {
+  if (n.opset < 6) n.attrs.ignore("consumed_inputs");
+  return AlphaAttrs{n.attrs.getFloat("alpha", 1.0f)};
+}
+
+NodeAttrs importSelu(NodeImport& n) {
+  if (n.opset < 6) n.attrs.ignore("consumed_inputs");
+  SeluAttrs a;
+  a.alpha = n.attrs.getFloat("alpha", a.alpha);
+  a.gamma = n.attrs.getFloat("gamma", a.gamma);
+  return a;
+}
+
+NodeAttrs importHardSigmoid(NodeImport& n) {
+  if (n.opset < 6) n.attrs.ignore("consumed_inputs");
+  AlphaBetaAttrs a;
+  a.alpha = n.attrs.getFloat("alpha", 0.2f);
+  a.beta = n.attrs.getFloat("beta", 0.5f);
+  return a;
+}
+
 NodeAttrs importPool(NodeImport& n, bool isMax) {
   PoolAttrs a;
   a.kernelShape = readDims(n, "kernel_shape", 1);
@@ -119,6 +141,9 @@ std::vector<OpImporterEntry> nnOpImporters() {
       {OpKind::Gemm, importGemm},
       {OpKind::BatchNormalization, importBatchNorm},
       {OpKind::LeakyRelu, importLeakyRelu},
+      {OpKind::Elu, importElu},
+      {OpKind::Selu, importSelu},
+      {OpKind::HardSigmoid, importHardSigmoid},
       {OpKind::MaxPool, importMaxPool},
       {OpKind::AveragePool, importAveragePool},
   };

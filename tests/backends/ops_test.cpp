@@ -195,6 +195,27 @@ std::vector<OpCase> cases() {
   c.push_back(unaryCase("log", OpKind::Log, {}, 0.1f, 4));
   c.push_back(unaryCase("abs", OpKind::Abs));
   c.push_back(unaryCase("reciprocal", OpKind::Reciprocal, {}, 0.5f, 2));
+  c.push_back(unaryCase("elu", OpKind::Elu, AlphaAttrs{0.7f}, -3, 3));
+  c.push_back(unaryCase("selu", OpKind::Selu, SeluAttrs{}, -3, 3));
+  c.push_back(unaryCase("softplus", OpKind::Softplus, {}, -5, 5));
+  c.push_back(unaryCase("hardsigmoid", OpKind::HardSigmoid, AlphaBetaAttrs{0.3f, 0.4f}, -4, 4));
+  c.push_back(unaryCase("hardswish", OpKind::HardSwish, {}, -5, 5));
+  c.push_back(unaryCase("sign", OpKind::Sign, {}, -2, 2));
+  c.push_back({"prelu_channel_slope", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::PRelu, "prelu", {b.input("x", dims({N, 3, 4, 5})), b.weights("s", {3, 1, 1}, 5)}));
+               }});
+  for (OpKind k : {OpKind::Sum, OpKind::Max, OpKind::Min})
+    c.push_back({std::string(opName(k)) + "_3_bcast", [k](GraphBuilder& b) {
+                   b.output(b.op(k, "op", {b.input("a", dims({N, 1, 5})), b.input("b", dims({4, 1})),
+                                           b.weights("w", {1, 4, 5}, 6)}));
+                 }});
+  c.push_back({"max_min_int64", [](GraphBuilder& b) {
+                 Value* x = b.op(OpKind::Cast, "toint", {b.op(OpKind::Mul, "scale", {b.input("a", dims({N, 6})), b.scalar("k", 10)})},
+                                 CastAttrs{DType::I64});
+                 Value* y = b.ints("b", {-3, 0, 5, -8, 2, 1});
+                 b.output(b.op(OpKind::Max, "max", {x, y}));
+                 b.output(b.op(OpKind::Min, "min", {x, y, b.ints("c", {2})}));
+               }});
   c.push_back({"clip_chain", [](GraphBuilder& b) {
                  Value* x = b.input("x", dims({N, 7}));
                  Value* y = b.op(OpKind::Clip, "clip", {x, b.scalar("lo", -0.3),

@@ -1,5 +1,5 @@
-// Elementwise ops: activations, math functions, Clip, Cast, broadcasting arithmetic and
-// kiln.ScaleShift. Each is one kernel without reduction, so fusion can chain them.
+// Elementwise ops: activations, math functions, Clip, Cast, broadcasting and variadic
+// arithmetic, PRelu and kiln.ScaleShift. Each is one kernel without reduction, so fusion can chain them.
 #include <limits>
 
 #include "lower.h"
@@ -25,6 +25,30 @@ void mapBinary(LowerCtx& c, const std::function<Expr(Expr, Expr)>& f) {
     Expr a = c.ldBroadcast(0, v);
     return f(a, b);
   });
+}
+
+// Numpy-broadcast fold of all inputs (Sum, Max, Min).
+void mapVariadic(LowerCtx& c, const std::function<Expr(Expr, Expr)>& f) {
+  std::vector<Poly> s = c.shape(0);
+  for (size_t i = 1; i < c.node.inputs.size(); ++i) {
+    auto b = broadcastShape(s, c.shape(i));
+    if (!b) c.unsupported("operand shapes do not broadcast");
+    s = *b;
+  }
+  const int out = c.output(0, s);
+  c.elementwise("", out, s, [&](const std::vector<Expr>& v) {
+    Expr r = c.ldBroadcast(0, v);
+    for (size_t i = 1; i < c.node.inputs.size(); ++i) r = f(r, c.ldBroadcast(i, v));
+    return r;
+  });
+}
+
+// numpy.maximum / minimum: a NaN operand b wins (a NaN a already does: a < b is false).
+Expr nanMax(Expr a, Expr b) { return isFloatE(b->type) ? select(eq(b, b), maxE(a, b), b) : maxE(a, b); }
+Expr nanMin(Expr a, Expr b) { return isFloatE(b->type) ? select(eq(b, b), minE(a, b), b) : minE(a, b); }
+
+Expr hardSigmoid(Expr x, double alpha, double beta) {
+  return maxE(constF(0), minE(constF(1), add(mul(constF(alpha), x), constF(beta))));
 }
 
 Expr relu(Expr x) { return select(lt(x, constF(0)), constF(0), x); }
@@ -59,6 +83,42 @@ void lowerExp(LowerCtx& c) { mapUnary(c, [](Expr x) { return unary(EOp::Exp, x);
 void lowerLog(LowerCtx& c) { mapUnary(c, [](Expr x) { return unary(EOp::Log, x); }); }
 void lowerAbs(LowerCtx& c) { mapUnary(c, [](Expr x) { return unary(EOp::Abs, x); }); }
 void lowerReciprocal(LowerCtx& c) { mapUnary(c, [](Expr x) { return unary(EOp::Recip, x); }); }
+
+void lowerElu(LowerCtx& c) {
+  const double alpha = c.node.as<AlphaAttrs>().alpha;
+  mapUnary(c, [&](Expr x) { return select(lt(x, constF(0)), mul(constF(alpha), sub(unary(EOp::Exp, x), constF(1))), x); });
+}
+void lowerSelu(LowerCtx& c) {
+  const SeluAttrs& a = c.node.as<SeluAttrs>();
+  mapUnary(c, [&](Expr x) {
+    Expr neg = sub(mul(constF(a.alpha), unary(EOp::Exp, x)), constF(a.alpha));
+    return mul(constF(a.gamma), select(lt(constF(0), x), x, neg));
+  });
+}
+void lowerSoftplus(LowerCtx& c) {
+  mapUnary(c, [](Expr x) { return unary(EOp::Log, add(unary(EOp::Exp, x), constF(1))); });
+}
+void lowerHardSigmoid(LowerCtx& c) {
+  const AlphaBetaAttrs& a = c.node.as<AlphaBetaAttrs>();
+  mapUnary(c, [&](Expr x) { return hardSigmoid(x, a.alpha, a.beta); });
+}
+void lowerHardSwish(LowerCtx& c) {
+  mapUnary(c, [](Expr x) { return mul(x, hardSigmoid(x, 1.0 / 6.0, 0.5)); });
+}
+// -1, 0 or 1; zero and NaN pass through.
+void lowerSign(LowerCtx& c) {
+  mapUnary(c, [](Expr x) {
+    const bool f = isFloatE(x->type);
+    Expr zero = f ? constF(0) : constI(0), one = f ? constF(1) : constI(1), minus = f ? constF(-1) : constI(-1);
+    return select(lt(zero, x), one, select(lt(x, zero), minus, x));
+  });
+}
+void lowerPRelu(LowerCtx& c) {
+  mapBinary(c, [](Expr x, Expr slope) { return select(lt(x, constF(0)), mul(slope, x), x); });
+}
+void lowerSum(LowerCtx& c) { mapVariadic(c, add); }
+void lowerMax(LowerCtx& c) { mapVariadic(c, nanMax); }
+void lowerMin(LowerCtx& c) { mapVariadic(c, nanMin); }
 
 void lowerClip(LowerCtx& c) {
   const bool isF = isFloat(c.dtype(0));

@@ -1,4 +1,4 @@
-// Elementwise binary arithmetic with numpy broadcasting.
+// Elementwise binary arithmetic with numpy broadcasting, PRelu, and the variadic Sum/Max/Min.
 #include <cmath>
 
 #include "eval_kernels.h"
@@ -54,7 +54,69 @@ template <typename A, typename B> A power(A base, B e) {
   }
 }
 
+// Folds inputs 0..n-1 (numpy-broadcast together) with fn, all of one dtype.
+template <typename T, typename Fn> Outputs foldInputs(const KernelCall& c, Fn fn) {
+  std::vector<int64_t> out = c.input(0).dims;
+  for (size_t i = 1; i < c.inputs.size(); ++i) {
+    requireSameDtype(c, 0, i);
+    out = broadcastShapes(c, out, c.input(i).dims);
+  }
+  Tensor y = makeTensor(c, c.input(0).dtype, out);
+  auto ys = y.data<T>();
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    auto xs = c.input(i).data<T>();
+    forEachBroadcast<1>(out, {broadcastStrides(c.input(i).dims, out)},
+                        [&](int64_t o, const std::array<int64_t, 1>& off) {
+                          ys[o] = i == 0 ? xs[off[0]] : fn(ys[o], xs[off[0]]);
+                        });
+  }
+  return {std::move(y)};
+}
+
+// numpy.maximum / numpy.minimum: a NaN operand wins.
+template <typename T> T maxOf(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>)
+    if (std::isnan(b)) return b;
+  return a < b ? b : a;
+}
+template <typename T> T minOf(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>)
+    if (std::isnan(b)) return b;
+  return b < a ? b : a;
+}
+
 }  // namespace
+
+// y = x < 0 ? slope * x : x, slope broadcast to x.
+Outputs evalPRelu(const KernelCall& c) {
+  requireSameDtype(c, 0, 1);
+  const DType t = c.input(0).dtype;
+  return visitFloat(c, 0, t, [&](auto tag) {
+    using T = decltype(tag);
+    return Outputs{broadcastMap<T, T, T>(c, t, [](T x, T s) { return x < T(0) ? s * x : x; })};
+  });
+}
+
+Outputs evalSum(const KernelCall& c) {
+  return visitFloat(c, 0, c.input(0).dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return foldInputs<T>(c, [](T a, T b) { return a + b; });
+  });
+}
+
+Outputs evalMax(const KernelCall& c) {
+  return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return foldInputs<T>(c, [](T a, T b) { return maxOf(a, b); });
+  });
+}
+
+Outputs evalMin(const KernelCall& c) {
+  return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return foldInputs<T>(c, [](T a, T b) { return minOf(a, b); });
+  });
+}
 
 Outputs evalAdd(const KernelCall& c) {
   return sameTypeBinary(c, [](auto a, auto b) {

@@ -29,12 +29,22 @@ Outputs evalLog(const KernelCall& c);
 Outputs evalAbs(const KernelCall& c);
 Outputs evalReciprocal(const KernelCall& c);
 Outputs evalCast(const KernelCall& c);
+Outputs evalElu(const KernelCall& c);
+Outputs evalSelu(const KernelCall& c);
+Outputs evalSoftplus(const KernelCall& c);
+Outputs evalHardSigmoid(const KernelCall& c);
+Outputs evalHardSwish(const KernelCall& c);
+Outputs evalSign(const KernelCall& c);
 // eval_binary.cpp
 Outputs evalAdd(const KernelCall& c);
 Outputs evalSub(const KernelCall& c);
 Outputs evalMul(const KernelCall& c);
 Outputs evalDiv(const KernelCall& c);
 Outputs evalPow(const KernelCall& c);
+Outputs evalPRelu(const KernelCall& c);
+Outputs evalSum(const KernelCall& c);
+Outputs evalMax(const KernelCall& c);
+Outputs evalMin(const KernelCall& c);
 // eval_pool.cpp
 Outputs evalMaxPool(const KernelCall& c);
 Outputs evalAveragePool(const KernelCall& c);

@@ -59,6 +59,50 @@ Outputs evalAbs(const KernelCall& c) {
   return mapNumeric(c, [](auto v) { return v < decltype(v)(0) ? negate(v) : v; });
 }
 
+Outputs evalElu(const KernelCall& c) {
+  const float alpha = c.node.as<AlphaAttrs>().alpha;
+  return mapFloat(c, [&](auto v) {
+    using T = decltype(v);
+    return v < T(0) ? T(alpha) * (std::exp(v) - T(1)) : v;
+  });
+}
+
+Outputs evalSelu(const KernelCall& c) {
+  const SeluAttrs& a = c.node.as<SeluAttrs>();
+  return mapFloat(c, [&](auto v) {
+    using T = decltype(v);
+    return T(a.gamma) * (v > T(0) ? v : T(a.alpha) * std::exp(v) - T(a.alpha));
+  });
+}
+
+Outputs evalSoftplus(const KernelCall& c) {
+  return mapFloat(c, [](auto v) { return std::log(std::exp(v) + decltype(v)(1)); });
+}
+
+Outputs evalHardSigmoid(const KernelCall& c) {
+  const AlphaBetaAttrs& a = c.node.as<AlphaBetaAttrs>();
+  return mapFloat(c, [&](auto v) {
+    using T = decltype(v);
+    return std::max(T(0), std::min(T(1), T(a.alpha) * v + T(a.beta)));
+  });
+}
+
+// x * HardSigmoid(x) with alpha = 1/6, beta = 0.5.
+Outputs evalHardSwish(const KernelCall& c) {
+  return mapFloat(c, [](auto v) {
+    using T = decltype(v);
+    return v * std::max(T(0), std::min(T(1), v * T(1.0 / 6.0) + T(0.5)));
+  });
+}
+
+// -1, 0 or 1 (NaN stays NaN).
+Outputs evalSign(const KernelCall& c) {
+  return mapNumeric(c, [](auto v) {
+    using T = decltype(v);
+    return T(0) < v ? T(1) : v < T(0) ? T(-1) : v;
+  });
+}
+
 Outputs evalClip(const KernelCall& c) {
   const Tensor& x = c.input(0);
   return visitNumeric(c, 0, x.dtype, [&](auto tag) {

@@ -1,5 +1,5 @@
-// Elementwise ops: unary activations and math, Clip, Softmax, the broadcasting binary
-// arithmetic ops, Identity, Dropout and Cast.
+// Elementwise ops: unary activations and math, Clip, Softmax, PRelu, the broadcasting binary
+// and variadic (Sum/Max/Min) arithmetic ops, Identity, Dropout and Cast.
 #include "kiln/support/checked_math.h"
 #include "shape_rules.h"
 
@@ -84,6 +84,40 @@ void inferExp(RuleContext& ctx) { sameAsInput(ctx, true); }
 void inferLog(RuleContext& ctx) { sameAsInput(ctx, true); }
 void inferAbs(RuleContext& ctx) { sameAsInput(ctx, false); }
 void inferReciprocal(RuleContext& ctx) { sameAsInput(ctx, true); }
+
+void inferElu(RuleContext& ctx) { sameAsInput(ctx, true); }
+void inferSelu(RuleContext& ctx) { sameAsInput(ctx, true); }
+void inferSoftplus(RuleContext& ctx) { sameAsInput(ctx, true); }
+void inferHardSigmoid(RuleContext& ctx) { sameAsInput(ctx, true); }
+void inferHardSwish(RuleContext& ctx) { sameAsInput(ctx, true); }
+void inferSign(RuleContext& ctx) { sameAsInput(ctx, false); }
+
+// PRelu: the slope broadcasts (numpy, unidirectionally) to x; y has x's shape.
+void inferPRelu(RuleContext& ctx) {
+  ctx.requireFloat(0);
+  ctx.requireSameDType(0, 1);
+  auto s = broadcastShapes(ctx.shape(0), ctx.shape(1));
+  if (!s || s->size() != ctx.shape(0).size())
+    ctx.fail("slope " + ctx.describeInput(1) + " does not broadcast to " + ctx.describeInput(0));
+  ctx.setOutput(0, ctx.in(0)->dtype, *s);
+}
+
+// Sum, Max, Min: any number of inputs of one dtype, numpy-broadcast together.
+void variadic(RuleContext& ctx, bool floatOnly) {
+  if (floatOnly) ctx.requireFloat(0);
+  Shape out = ctx.shape(0);
+  for (size_t i = 1; i < ctx.node.inputs.size(); ++i) {
+    if (!ctx.in(i)) ctx.fail("input #" + str(static_cast<int64_t>(i)) + " is absent");
+    ctx.requireSameDType(0, i);
+    auto s = broadcastShapes(out, ctx.shape(i));
+    if (!s) ctx.fail("cannot broadcast " + ctx.describeInput(i) + " with " + shapeToString(out));
+    out = *s;
+  }
+  ctx.setOutput(0, ctx.in(0)->dtype, out);
+}
+void inferSum(RuleContext& ctx) { variadic(ctx, true); }
+void inferMax(RuleContext& ctx) { variadic(ctx, false); }
+void inferMin(RuleContext& ctx) { variadic(ctx, false); }
 
 void inferClip(RuleContext& ctx) {
   for (size_t i : {1, 2}) {

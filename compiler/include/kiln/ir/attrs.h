@@ -51,10 +51,23 @@ struct PoolAttrs {
   bool operator==(const PoolAttrs&) const = default;
 };
 
-/// Single-float-parameter activations (LeakyRelu alpha).
+/// Single-float-parameter activations (LeakyRelu and Elu alpha; the importer sets each op's
+/// ONNX default).
 struct AlphaAttrs {
   float alpha = 0.01f;
   bool operator==(const AlphaAttrs&) const = default;
+};
+
+/// HardSigmoid: y = max(0, min(1, alpha * x + beta)).
+struct AlphaBetaAttrs {
+  float alpha = 0.2f, beta = 0.5f;
+  bool operator==(const AlphaBetaAttrs&) const = default;
+};
+
+/// Selu: y = gamma * (x > 0 ? x : alpha * (exp(x) - 1)).
+struct SeluAttrs {
+  float alpha = 1.67326319217681884765625f, gamma = 1.05070102214813232421875f;
+  bool operator==(const SeluAttrs&) const = default;
 };
 
 /// Flatten, Gather, Concat: one axis (may be negative until normalised).

@@ -38,7 +38,7 @@ std::optional<OpKind> opFromOnnxName(std::string_view opType);
 /// All attribute structs a node can carry (duplicates in ops.def are fine: the variant
 /// lists each struct once).
 using NodeAttrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, BatchNormAttrs, PoolAttrs,
-                               AlphaAttrs, AxisAttrs, SoftmaxAttrs, ReshapeAttrs,
+                               AlphaAttrs, AlphaBetaAttrs, SeluAttrs, AxisAttrs, SoftmaxAttrs, ReshapeAttrs,
                                TransposeAttrs, PadAttrs, ReduceAttrs, ShapeAttrs, CastAttrs,
                                ScaleShiftAttrs, BatchNormTrainingAttrs>;
 
