@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "graph_import.h"
+#include "opset_upgrade.h"
 #include "kiln/ir/shape_inference.h"
 #include "kiln/ir/verifier.h"
 #include "kiln/support/error.h"
@@ -19,7 +20,7 @@ namespace kiln {
 
 namespace {
 
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;  // 1-6 through fe::upgradeToOpset7
 constexpr int64_t kMaxOpset = 21;
 
 std::string readFile(const std::string& path) {
@@ -74,7 +75,12 @@ int64_t defaultOpset(const onnx::ModelProto& model) {
 std::unique_ptr<Graph> importModel(const std::string& bytes, const std::string& baseDir,
                                    const ImportOptions& opts) {
   onnx::ModelProto model = parseModel(bytes);
-  auto g = fe::importGraph(model.graph(), defaultOpset(model), baseDir);
+  int64_t opset = defaultOpset(model);
+  if (opset < fe::kDirectMinOpset) {
+    model = fe::upgradeToOpset7(model, opset);
+    opset = defaultOpset(model);
+  }
+  auto g = fe::importGraph(model.graph(), opset, baseDir);
   if (opts.inferShapes) {
     inferShapes(*g);
     verify(*g);

@@ -1,11 +1,13 @@
-// The ONNX backend node tests (shipped in the pip onnx package) on every registered backend
-// (kiln/backends/backend.h: the reference evaluator in fp32 and fp64, the CPU backend, ...).
+// The ONNX backend test suites shipped in the pip onnx package -- node, pytorch-converted,
+// pytorch-operator and simple -- on every registered backend (kiln/backends/backend.h: the
+// reference evaluator in fp32 and fp64, the CPU backend, ...). Models of opsets 1-6 (most of
+// pytorch-converted) are upgraded to opset 7 by the frontend, as any user's model would be.
 // Every case whose model uses only ops in ops.def is instantiated once per backend; a case the
 // frontend or the backend refuses as Unsupported (float16, strings, opsets, symbolic spatial
 // dims, ...) is skipped with the reason, everything else must import, compile, run and match
 // the expected outputs (computed by the ONNX reference, independent of kiln) with the ONNX
 // backend-test tolerances (rtol 1e-3, atol 1e-7). A per-backend, per-op summary is printed at
-// the end.
+// the end, with each suite's counts (cases that use ops kiln lacks are counted, not run).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "kiln/backends/backend.h"
@@ -30,7 +33,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct NodeCase {
-  std::string name;
+  std::string suite;  ///< "node", "pytorch-converted", ...
+  std::string name;   ///< test name: the case folder, prefixed for suites other than node
   std::string dir;
   std::vector<std::string> ops;  ///< distinct op types (Constant excluded), sorted
   test::OnnxModelInfo model;
@@ -38,35 +42,68 @@ struct NodeCase {
 
 void PrintTo(const NodeCase& c, std::ostream* os) { *os << c.name; }
 
+struct SuiteInfo {
+  const char* name;
+  const char* prefix;  ///< of its test names
+};
+constexpr SuiteInfo kSuites[] = {{"node", ""},
+                                 {"pytorch-converted", "pyconv_"},
+                                 {"pytorch-operator", "pyop_"},
+                                 {"simple", "simple_"}};
+
+/// Per suite: case folders found, and those not instantiated because they use ops kiln lacks
+/// (or another domain's).
+std::map<std::string, std::pair<int, int>>& suiteCensus() {
+  static std::map<std::string, std::pair<int, int>> census;
+  return census;
+}
+
+std::optional<NodeCase> discoverCase(const SuiteInfo& suite, const fs::path& dir) {
+  std::error_code ec;
+  const fs::path model = dir / "model.onnx";
+  if (!fs::exists(model, ec)) return std::nullopt;
+  auto& [found, lacking] = suiteCensus()[suite.name];
+  ++found;
+  NodeCase c{suite.name, suite.prefix + dir.filename().string(), dir.string(), {}, {}};
+  try {
+    c.model = test::readOnnxModelInfo(model.string());
+  } catch (const Error&) {
+    ++lacking;
+    return std::nullopt;
+  }
+  bool known = !c.model.opTypes.empty();
+  std::set<std::string> ops;
+  for (size_t i = 0; i < c.model.opTypes.size() && known; ++i) {
+    const std::string& op = c.model.opTypes[i];
+    known = (c.model.domains[i].empty() || c.model.domains[i] == "ai.onnx") &&
+            (op == "Constant" || opFromOnnxName(op).has_value());
+    if (op != "Constant") ops.insert(op);
+  }
+  if (!known) {
+    ++lacking;
+    return std::nullopt;
+  }
+  c.ops.assign(ops.begin(), ops.end());
+  if (c.ops.empty()) c.ops.push_back("Constant");
+  return c;
+}
+
 /// Cases whose nodes are all default-domain ops kiln declares (or Constant, which the
-/// frontend turns into constants). $KILN_NODE_TEST_DIR overrides the folder found at
-/// configure time (e.g. to run another onnx release's node tests).
+/// frontend turns into constants). $KILN_NODE_TEST_DIR overrides the node folder found at
+/// configure time (e.g. to run another onnx release's node tests); the other suites are its
+/// siblings in the onnx package.
 std::vector<NodeCase> discoverCases() {
   std::vector<NodeCase> cases;
   const char* env = std::getenv("KILN_NODE_TEST_DIR");
-  const std::string root = env && *env ? env : test::onnxNodeTestDir();
-  std::error_code ec;
-  if (root.empty() || !fs::is_directory(root, ec)) return cases;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    const fs::path model = entry.path() / "model.onnx";
-    if (!fs::exists(model, ec)) continue;
-    NodeCase c{entry.path().filename().string(), entry.path().string(), {}, {}};
-    try {
-      c.model = test::readOnnxModelInfo(model.string());
-    } catch (const Error&) {
-      continue;
+  const std::string nodeRoot = env && *env ? env : test::onnxNodeTestDir();
+  if (nodeRoot.empty()) return cases;
+  for (const SuiteInfo& suite : kSuites) {
+    const fs::path root = suite.prefix[0] ? fs::path(nodeRoot).parent_path() / suite.name : fs::path(nodeRoot);
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) continue;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      if (auto c = discoverCase(suite, entry.path())) cases.push_back(std::move(*c));
     }
-    bool known = !c.model.opTypes.empty();
-    std::set<std::string> ops;
-    for (size_t i = 0; i < c.model.opTypes.size() && known; ++i) {
-      const std::string& op = c.model.opTypes[i];
-      known = c.model.domains[i].empty() && (op == "Constant" || opFromOnnxName(op).has_value());
-      if (op != "Constant") ops.insert(op);
-    }
-    if (!known) continue;
-    c.ops.assign(ops.begin(), ops.end());
-    if (c.ops.empty()) c.ops.push_back("Constant");
-    cases.push_back(std::move(c));
   }
   std::sort(cases.begin(), cases.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return cases;
@@ -85,8 +122,10 @@ struct Summary {
   std::vector<std::pair<std::string, std::string>> skips;  ///< case, reason
   std::vector<std::string> failures;
   std::map<Outcome, int> cases;
+  std::map<std::string, std::map<Outcome, int>> bySuite;
 
   void record(const NodeCase& c, Outcome o, const std::string& reason) {
+    ++bySuite[c.suite][o];
     for (const std::string& op : c.ops) {
       OpStats& s = byOp[op];
       if (o == Outcome::Skipped) ++s.skipped;
@@ -121,7 +160,7 @@ class SummaryPrinter : public testing::Environment {
 
   static void print(const std::string& backend, const Summary& s) {
     if (s.byOp.empty()) return;
-    std::cout << "\nONNX node tests on backend " << backend << "; a case counts for every op its\n"
+    std::cout << "\nONNX backend test suites on backend " << backend << "; a case counts for every op its\n"
               << "model uses\n"
               << std::left << std::setw(20) << "op" << std::right << std::setw(6) << "run"
               << std::setw(8) << "passed" << std::setw(8) << "failed" << std::setw(10)
@@ -134,6 +173,15 @@ class SummaryPrinter : public testing::Environment {
     auto count = [&](Outcome o) { return s.cases.count(o) ? s.cases.at(o) : 0; };
     std::cout << "cases: " << count(Outcome::Passed) << " passed, " << count(Outcome::Failed)
               << " failed, " << count(Outcome::Skipped) << " skipped (unsupported)\n";
+    for (const SuiteInfo& suite : kSuites) {
+      const auto census = suiteCensus()[suite.name];
+      const auto it = s.bySuite.find(suite.name);
+      auto n = [&](Outcome o) { return it == s.bySuite.end() || !it->second.count(o) ? 0 : it->second.at(o); };
+      std::cout << "suite " << std::left << std::setw(18) << suite.name << std::right << std::setw(5) << census.first
+                << " cases, " << std::setw(4) << census.second << " use ops kiln lacks (not run); "
+                << n(Outcome::Passed) << " passed, " << n(Outcome::Failed) << " failed, " << n(Outcome::Skipped)
+                << " skipped\n";
+    }
     for (const auto& [c, why] : s.skips) std::cout << "  skipped " << c << ": " << why << "\n";
     for (const auto& c : s.failures) std::cout << "  FAILED  " << c << "\n";
     std::cout << std::flush;

@@ -119,8 +119,26 @@ TEST(FrontendErrors, UnknownDomain) {
 }
 
 TEST(FrontendErrors, UnsupportedOpset) {
-  expectMentions(importError(reluModel(6), ErrorCode::Unsupported), {"opset", "6"});
+  expectMentions(importError(reluModel(0), ErrorCode::Unsupported), {"opset", "0"});
   expectMentions(importError(reluModel(22), ErrorCode::Unsupported), {"opset", "22"});
+}
+
+// Opsets 1-6 are upgraded by ONNX's version converter; what it cannot convert is refused
+// with its reason.
+TEST(FrontendErrors, OldOpsetsAreUpgradedOrRefusedWithTheConvertersReason) {
+  OnnxBuilder old = reluModel(6);
+  // ONNX's checker (run before its converter) wants the outputs' shapes.
+  old.graph().mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_param("N");
+  old.graph().mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(4);
+  auto g = importOnnxBytes(old.bytes(), "", "model.onnx");
+  ASSERT_EQ(g->nodes().size(), 1u);
+  EXPECT_EQ(g->nodes().front()->kind, OpKind::Relu);
+  OnnxBuilder b(6);
+  b.input("x", {"2"});
+  b.node("FancyOp", {"x"}, {"y"}, "fancy1");
+  b.output("y");
+  b.graph().mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(2);
+  expectMentions(importError(b, ErrorCode::Unsupported), {"upgrading opset 6 to 7", "FancyOp"});
 }
 
 TEST(FrontendErrors, DanglingInput) {

@@ -1,0 +1,28 @@
+#include "opset_upgrade.h"
+
+#include <onnx/checker.h>
+#include <onnx/version_converter/convert.h>
+
+#include <exception>
+#include <string>
+
+#include "kiln/support/error.h"
+
+namespace kiln::fe {
+
+onnx::ModelProto upgradeToOpset7(const onnx::ModelProto& model, int64_t from) {
+  const std::string what = "upgrading opset " + std::to_string(from) + " to " + std::to_string(kDirectMinOpset);
+  try {
+    // The converter trusts its input: the checker first, so a malformed old model is refused
+    // with the checker's reason instead of reaching the adapters.
+    onnx::checker::check_model(model);
+    onnx::ModelProto out = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kDirectMinOpset));
+    return out;
+  } catch (const std::exception& e) {
+    std::string reason = e.what();
+    if (reason.size() > 400) reason = reason.substr(0, 400) + "...";
+    throw Error(ErrorCode::Unsupported, what + " with ONNX's version converter failed: " + reason);
+  }
+}
+
+}  // namespace kiln::fe
