@@ -69,6 +69,7 @@ std::unique_ptr<kiln_model> loadModel(const char* path) {
   }
   auto library = std::make_unique<LibraryHandle>(raw);
   checkCpuFeatures(raw, p);  // before any of its code runs
+  checkChecksum(raw, p);
   void* entry = ::dlsym(raw, KILN_ARTIFACT_ENTRY_SYMBOL);
   if (!entry) notArtifact(p, "it does not export " KILN_ARTIFACT_ENTRY_SYMBOL);
   const kiln_artifact_header* header = reinterpret_cast<kiln_artifact_get_fn>(entry)();

@@ -69,5 +69,8 @@ void checkDescriptor(const kiln_artifact_v1& desc, const std::string& path);
 void checkCpuFeatures(void* library, const std::string& path);
 /// The same for the feature list itself (read up to its NUL or 4096 bytes, whichever is first).
 void checkCpuFeatureList(const char* list, const std::string& path);
+/// Refuses (KILN_STATUS_NOT_AN_ARTIFACT) a loaded library whose constant data no longer matches
+/// its KILN_ARTIFACT_CHECKSUM_SYMBOL (checksum_check.cpp); no check when it records none.
+void checkChecksum(void* library, const std::string& path);
 
 }  // namespace kiln::rt::impl

@@ -142,6 +142,39 @@ TEST(CpuAot, EmitsObjectIrAndAssembly) {
   fs::remove_all(dir);
 }
 
+// The checksum of the constant data: an artifact loads as written, and one byte of a weight
+// changed in the file afterwards is refused at load, before any of its code runs.
+TEST(CpuAot, DamagedWeightsAreRefusedAtLoad) {
+  GraphBuilder b;
+  std::vector<float> c(1000);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = 0.5f + 0.001f * static_cast<float>(i);
+  Value* x = b.input("x", dims({sym("N"), 1000}));
+  b.output(b.op(OpKind::Add, "add", {x, b.constant("c", Tensor::fromFloats(c, {1000}))}));
+  inferShapes(b.g);
+  const fs::path dir = tempDir();
+  const std::string lib = (dir / "m.so").string();
+  cpu::compileCpuToFile(b.g, {}, cpu::EmitKind::SharedLibrary, lib);
+  kiln_model* m = nullptr;
+  ASSERT_EQ(kiln_model_load(lib.c_str(), &m), KILN_STATUS_OK) << kiln_last_error();
+  kiln_model_free(m);
+
+  std::string bytes = readFile(lib);
+  const std::string pattern(reinterpret_cast<const char*>(c.data() + 400), 64);
+  const size_t at = bytes.find(pattern);
+  ASSERT_NE(at, std::string::npos) << "the weight's bytes are not in the artifact";
+  bytes[at + 10] = static_cast<char>(bytes[at + 10] ^ 0x40);
+  const std::string damaged = (dir / "damaged.so").string();
+  std::ofstream(damaged, std::ios::binary) << bytes;
+  m = nullptr;
+  EXPECT_EQ(kiln_model_load(damaged.c_str(), &m), KILN_STATUS_NOT_AN_ARTIFACT);
+  EXPECT_EQ(m, nullptr);
+  const std::string msg = kiln_last_error();
+  EXPECT_NE(msg.find("damaged"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("checksum"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(damaged), std::string::npos) << msg;
+  fs::remove_all(dir);
+}
+
 TEST(CpuAot, MissingCompilerIsAClearError) {
   GraphBuilder b;
   b.output(b.op(OpKind::Relu, "relu", {b.input("x", dims({2, 3}))}));

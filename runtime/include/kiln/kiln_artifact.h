@@ -102,6 +102,46 @@ extern "C" {
 /** Put on the definition of kiln_artifact_get so it is exported even under -fvisibility=hidden. */
 #define KILN_ARTIFACT_EXPORT __attribute__((visibility("default")))
 
+/**
+ * Optional exported data symbol (a kiln_artifact_checksum_v1): a checksum of the artifact's
+ * constant data -- the weights (packed forms included), and the dims arrays and names the
+ * descriptor points to -- recorded at compile time. The loader recomputes it after dlopen and
+ * before running any of the artifact's code, and refuses a mismatch (KILN_STATUS_NOT_AN_ARTIFACT:
+ * the file was damaged or edited after it was written). It detects corruption, not malice:
+ * loading an artifact runs its code. Artifacts without it load unchecked (additive to ABI 1).
+ */
+#define KILN_ARTIFACT_CHECKSUM_SYMBOL "kiln_artifact_checksum"
+/** Most blobs a checksum table may list. */
+#define KILN_ARTIFACT_MAX_CHECKSUM_BLOBS (1u << 24)
+
+typedef struct kiln_artifact_checksum_v1 {
+  uint64_t value;           /**< kiln_checksum64 over the blobs in order, from KILN_CHECKSUM64_SEED */
+  uint64_t num_blobs;       /**< entries of `blobs` and `sizes`, at most KILN_ARTIFACT_MAX_CHECKSUM_BLOBS */
+  const void* const* blobs; /**< start of each blob */
+  const uint64_t* sizes;    /**< its length in bytes */
+} kiln_artifact_checksum_v1;
+
+#define KILN_CHECKSUM64_SEED 0xcbf29ce484222325ull
+
+/**
+ * The checksum: an FNV-1a-style mix over 8-byte little-endian words (then the tail bytes),
+ * with an extra shift so high bits reach low ones; each blob's length is mixed in first.
+ * Fast enough to run over every weight at load (several GB/s); not cryptographic.
+ */
+static inline uint64_t kiln_checksum64(uint64_t h, const void* data, uint64_t n) {
+  const unsigned char* p = (const unsigned char*)data;
+  const uint64_t prime = 0x100000001b3ull;
+  h = (h ^ n) * prime;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w = 0;
+    for (int i = 0; i < 8; ++i) w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ w) * prime;
+    h ^= h >> 29;
+  }
+  for (; n > 0; ++p, --n) h = (h ^ *p) * prime;
+  return h;
+}
+
 /** Fixed prefix of every descriptor version; never changes. */
 typedef struct kiln_artifact_header {
   uint32_t magic;       /**< KILN_ARTIFACT_MAGIC */

@@ -48,6 +48,7 @@ class Builder {
       new llvm::GlobalVariable(m_, text->getType(), true, llvm::GlobalValue::ExternalLinkage, text,
                                KILN_ARTIFACT_CPU_FEATURES_SYMBOL);
     }
+    emitChecksum();
   }
 
  private:
@@ -59,6 +60,44 @@ class Builder {
   llvm::PointerType* ptr_;
   llvm::IntegerType *i32_, *i64_;
   std::vector<KernelFunction> kernels_;
+
+  // KILN_ARTIFACT_CHECKSUM_SYMBOL: every constant array of the module (weights, packed
+  // weights, dims, names, the CPU-feature list), with the checksum of their bytes as
+  // compiled; the loader recomputes it over the same memory.
+  void emitChecksum() {
+    std::vector<Constant*> blobs;
+    std::vector<uint64_t> sizes;
+    uint64_t h = KILN_CHECKSUM64_SEED;
+    const llvm::DataLayout& dl = m_.getDataLayout();
+    for (llvm::GlobalVariable& g : m_.globals()) {
+      if (!g.isConstant() || !g.hasInitializer()) continue;
+      const Constant* init = g.getInitializer();
+      std::string zeros;
+      llvm::StringRef bytes;
+      if (const auto* data = llvm::dyn_cast<llvm::ConstantDataSequential>(init)) {
+        bytes = data->getRawDataValues();
+      } else if (llvm::isa<llvm::ConstantAggregateZero>(init)) {
+        zeros.assign(dl.getTypeAllocSize(init->getType()), '\0');
+        bytes = zeros;
+      } else {
+        continue;  // the descriptor and signature structs: pointers, relocated at load
+      }
+      h = kiln_checksum64(h, bytes.data(), bytes.size());
+      blobs.push_back(&g);
+      sizes.push_back(bytes.size());
+    }
+    auto* i64 = llvm::Type::getInt64Ty(ctx_);
+    Constant* blobTable = blobs.empty() ? llvm::ConstantPointerNull::get(ptr_)
+                                        : global(llvm::ConstantArray::get(llvm::ArrayType::get(ptr_, blobs.size()), blobs), "checksum.blobs");
+    Constant* sizeTable = sizes.empty() ? llvm::ConstantPointerNull::get(ptr_)
+                                        : global(llvm::ConstantDataArray::get(ctx_, sizes), "checksum.sizes");
+    auto* ty = llvm::StructType::get(ctx_, {i64, i64, ptr_, ptr_});
+    Constant* init = llvm::ConstantStruct::get(
+        ty, {llvm::ConstantInt::get(i64, h), llvm::ConstantInt::get(i64, blobs.size()), blobTable, sizeTable});
+    auto* g = new llvm::GlobalVariable(m_, ty, true, llvm::GlobalValue::ExternalLinkage, init,
+                                       KILN_ARTIFACT_CHECKSUM_SYMBOL);
+    g->setAlignment(llvm::Align(8));
+  }
 
   Constant* str(const std::string& s) {
     return llvm::IRBuilder<>(ctx_).CreateGlobalString(s, ".str", 0, &m_);
