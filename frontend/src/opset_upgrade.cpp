@@ -1,6 +1,7 @@
 #include "opset_upgrade.h"
 
 #include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
 #include <exception>
@@ -16,8 +17,11 @@ onnx::ModelProto upgradeToOpset7(const onnx::ModelProto& model, int64_t from) {
     // The converter trusts its input: the checker first, so a malformed old model is refused
     // with the checker's reason instead of reaching the adapters.
     onnx::checker::check_model(model);
-    onnx::ModelProto out = onnx::version_conversion::ConvertVersion(model, static_cast<int>(kDirectMinOpset));
-    return out;
+    // The adapters (e.g. Add's old broadcast attribute) need the operands' shapes: ONNX's
+    // shape inference records them first (lenient: what it cannot infer stays unknown).
+    onnx::ModelProto typed = model;
+    onnx::shape_inference::InferShapes(typed);
+    return onnx::version_conversion::ConvertVersion(typed, static_cast<int>(kDirectMinOpset));
   } catch (const std::exception& e) {
     std::string reason = e.what();
     if (reason.size() > 400) reason = reason.substr(0, 400) + "...";
