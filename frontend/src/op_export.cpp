@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "kiln/ir/slice_plan.h"
 #include "kiln/support/error.h"
 #include "tensor_codec.h"
 
@@ -75,6 +76,13 @@ struct AttrWriter {
     setAttr(p, "momentum", static_cast<float>(a.momentum));
     if (a.trainingMode) setAttr(p, "training_mode", int64_t{1});
   }
+  void operator()(const InstanceNormAttrs& a) { setAttr(p, "epsilon", static_cast<float>(a.epsilon)); }
+  void operator()(const LrnAttrs& a) {
+    setAttr(p, "alpha", a.alpha);
+    setAttr(p, "beta", a.beta);
+    setAttr(p, "bias", a.bias);
+    setAttr(p, "size", a.size);
+  }
   void operator()(const PoolAttrs& a) {
     setAttr(p, "kernel_shape", a.kernelShape);
     setIfAny(p, "strides", a.strides);
@@ -114,6 +122,14 @@ struct AttrWriter {
     if (a.end) setAttr(p, "end", *a.end);
   }
   void operator()(const CastAttrs& a) { setAttr(p, "to", static_cast<int64_t>(dtypeToOnnx(a.to))); }
+  void operator()(const ConstantOfShapeAttrs& a) {
+    onnx::AttributeProto* at = p.add_attribute();
+    at->set_name("value");
+    at->set_type(onnx::AttributeProto::TENSOR);
+    Tensor t = isFloat(a.dtype) ? Tensor::fromDoubles({a.value}, {1}, a.dtype) : Tensor::fromInts({a.intValue}, {1}, a.dtype);
+    encodeTensor(t, "value", at->mutable_t());
+  }
+  void operator()(const SplitAttrs& a) { setAttr(p, "axis", a.axis); }
   void operator()(const ScaleShiftAttrs&) { internal(); }
   void operator()(const BatchNormTrainingAttrs&) { internal(); }
   [[noreturn]] void internal() {
@@ -134,7 +150,7 @@ void exportSoftmax(OnnxWriter& w, const Node& n) {
   std::optional<int64_t> rank = rankOf(n.input(0));
   bool lastAxis = rank && (a.axis == *rank - 1 || a.axis == -1);
   if (!a.legacy2D || lastAxis) {
-    onnx::NodeProto& p = w.addNode("Softmax", n.name, names(n.inputs), names(n.outputs));
+    onnx::NodeProto& p = w.addNode(std::string(opName(n.kind)), n.name, names(n.inputs), names(n.outputs));
     setAttr(p, "axis", a.axis);
     return;
   }
@@ -143,7 +159,7 @@ void exportSoftmax(OnnxWriter& w, const Node& n) {
               soft = w.fresh(n.name + "_2d");
   w.addNode("Shape", n.name + "_shape", {x}, {shape});
   setAttr(w.addNode("Flatten", n.name + "_flatten", {x}, {flat}), "axis", a.axis);
-  setAttr(w.addNode("Softmax", n.name, {flat}, {soft}), "axis", int64_t{1});
+  setAttr(w.addNode(std::string(opName(n.kind)), n.name, {flat}, {soft}), "axis", int64_t{1});
   w.addNode("Reshape", n.name + "_unflatten", {soft, shape}, {OnnxWriter::name(n.outputs[0])});
 }
 
@@ -165,6 +181,29 @@ void exportReduce(OnnxWriter& w, const Node& n) {
   onnx::NodeProto& p = w.addNode(opName(n.kind), n.name, {x}, {y});
   setIfAny(p, "axes", axes);
   setAttr(p, "keepdims", int64_t{a.keepDims});
+}
+
+// ReduceSum-13 already takes axes as an input and has noop_with_empty_axes.
+void exportReduceSum(OnnxWriter& w, const Node& n) {
+  onnx::NodeProto& p = w.addNode("ReduceSum", n.name, names(n.inputs), names(n.outputs));
+  const auto& a = n.as<ReduceAttrs>();
+  setAttr(p, "keepdims", int64_t{a.keepDims});
+  if (a.noopWithEmptyAxes) setAttr(p, "noop_with_empty_axes", int64_t{1});
+}
+
+// Split-13 has no num_outputs: unequal parts need the sizes as input 1.
+void exportSplit(OnnxWriter& w, const Node& n) {
+  const auto& a = n.as<SplitAttrs>();
+  if (n.input(1)) return exportStandard(w, n);
+  const Value* x = n.input(0);
+  const int64_t axis = a.axis < 0 && rankOf(x) ? a.axis + *rankOf(x) : a.axis;
+  std::optional<std::vector<int64_t>> sizes;
+  if (x->hasShape && axis >= 0 && axis < static_cast<int64_t>(x->shape.size()) && x->shape[axis].isKnown())
+    sizes = equalSplit(x->shape[axis].value, a.numOutputs);
+  if (!sizes) unsupported(n, "splitting an axis of unknown extent into num_outputs parts needs opset 18");
+  onnx::NodeProto& p = w.addNode("Split", n.name,
+                                 {OnnxWriter::name(x), w.addInt64s(n.name + "_split", *sizes)}, names(n.outputs));
+  setAttr(p, "axis", a.axis);
 }
 
 // Pad-13 has no axes input: spread the pads over all axes.
@@ -217,6 +256,9 @@ ExporterTable buildTable() {
 #undef KILN_OP
   const OpExporterEntry special[] = {
       {OpKind::Softmax, exportSoftmax},
+      {OpKind::LogSoftmax, exportSoftmax},
+      {OpKind::ReduceSum, exportReduceSum},
+      {OpKind::Split, exportSplit},
       {OpKind::Pad, exportPad},
       {OpKind::BatchNormalization, exportBatchNorm},
   };

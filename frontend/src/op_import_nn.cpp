@@ -1,5 +1,5 @@
 // Importers for Conv/ConvTranspose, Gemm, BatchNormalization, the activations with
-// parameters (LeakyRelu, Elu, Selu, HardSigmoid) and pooling.
+// parameters (LeakyRelu, Elu, Selu, HardSigmoid), PRelu's legacy channel slope and pooling.
 #include <algorithm>
 
 #include "kiln/support/error.h"
@@ -73,6 +73,20 @@ NodeAttrs importBatchNorm(NodeImport& n) {
   return a;
 }
 
+NodeAttrs importInstanceNorm(NodeImport& n) {
+  return InstanceNormAttrs{n.attrs.getFloat("epsilon", 1e-5f)};  // a float attribute, like BN's
+}
+
+NodeAttrs importLrn(NodeImport& n) {
+  LrnAttrs a;
+  a.size = n.attrs.requireInt("size");
+  if (a.size < 1) n.attrs.fail("size", "must be >= 1, got " + std::to_string(a.size));
+  a.alpha = n.attrs.getFloat("alpha", 1e-4f);
+  a.beta = n.attrs.getFloat("beta", 0.75f);
+  a.bias = n.attrs.getFloat("bias", 1.0f);
+  return a;
+}
+
 NodeAttrs importLeakyRelu(NodeImport& n) {
   AlphaAttrs a;
   a.alpha = n.attrs.getFloat("alpha", 0.01f);
@@ -98,6 +112,28 @@ NodeAttrs importHardSigmoid(NodeImport& n) {
   a.alpha = n.attrs.getFloat("alpha", 0.2f);
   a.beta = n.attrs.getFloat("beta", 0.5f);
   return a;
+}
+
+// PRelu before opset 7 applied a 1-D slope of length C per channel (axis 1). ONNX's version
+// converter, which upgrades such models to opset 7, keeps that slope, where opset 7 would
+// broadcast it against the last axis: a constant 1-D slope of length C > 1 that matches axis
+// 1 but not the last axis (so it could not broadcast numpy-style) becomes [C, 1, ..., 1].
+NodeAttrs importPRelu(NodeImport& n) {
+  if (n.opset < 6) n.attrs.ignore("consumed_inputs");
+  const Value* x = n.input(0);
+  const Value* slope = n.input(1);
+  if (!x || !slope || !slope->isConstant() || !x->hasShape || x->shape.size() < 3 || slope->constant->rank() != 1)
+    return NoAttrs{};
+  const int64_t c = slope->constant->dims[0];
+  const Dim& ch = x->shape[1];
+  const Dim& last = x->shape.back();
+  if (c > 1 && ch.isKnown() && ch.value == c && last.isKnown() && last.value != c) {
+    Tensor t = *slope->constant;
+    t.dims.assign(x->shape.size() - 1, 1);
+    t.dims[0] = c;
+    n.inputs[1] = n.addConstant(slope->name + "_per_channel", std::move(t));
+  }
+  return NoAttrs{};
 }
 
 NodeAttrs importPool(NodeImport& n, bool isMax) {
@@ -141,9 +177,12 @@ std::vector<OpImporterEntry> nnOpImporters() {
       {OpKind::Gemm, importGemm},
       {OpKind::BatchNormalization, importBatchNorm},
       {OpKind::LeakyRelu, importLeakyRelu},
+      {OpKind::InstanceNormalization, importInstanceNorm},
+      {OpKind::LRN, importLrn},
       {OpKind::Elu, importElu},
       {OpKind::Selu, importSelu},
       {OpKind::HardSigmoid, importHardSigmoid},
+      {OpKind::PRelu, importPRelu},
       {OpKind::MaxPool, importMaxPool},
       {OpKind::AveragePool, importAveragePool},
   };

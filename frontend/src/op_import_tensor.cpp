@@ -1,4 +1,4 @@
-// Importers for Clip, Softmax, axis ops, Reshape, Transpose, Pad, Reduce*,
+// Importers for Clip, Softmax/LogSoftmax, axis ops, ConstantOfShape, Slice, Split, Reshape, Transpose, Pad, Reduce*,
 // Unsqueeze/Squeeze, Shape, Cast and Dropout, including the opset normalisations that turn
 // older attributes into the constant inputs newer opsets use.
 #include "kiln/support/error.h"
@@ -110,6 +110,58 @@ NodeAttrs importDropout(NodeImport& n) {
   return NoAttrs{};
 }
 
+// ReduceSum-13 takes axes as input 1 (and has noop_with_empty_axes) five opsets before the
+// other Reduce* ops.
+NodeAttrs importReduceSum(NodeImport& n) {
+  ReduceAttrs a;
+  a.keepDims = n.attrs.getBool("keepdims", true);
+  if (n.opset < 13) {
+    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
+  } else {
+    a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
+  }
+  return a;
+}
+
+NodeAttrs importConstantOfShape(NodeImport& n) {
+  ConstantOfShapeAttrs a;
+  if (const onnx::TensorProto* tp = n.attrs.optTensor("value")) {
+    Tensor t = decodeTensor(*tp, {n.where() + " attribute 'value'", "", nullptr});
+    if (t.size() != 1) n.attrs.fail("value", "must hold exactly one element, has " + std::to_string(t.size()));
+    a.dtype = t.dtype;
+    if (isFloat(t.dtype)) a.value = t.getDouble(0);
+    else a.intValue = t.getInt(0);
+  }
+  return a;
+}
+
+// Slice-1..9: starts/ends/axes attributes -> inputs 1, 2, 3.
+NodeAttrs importSlice(NodeImport& n) {
+  if (n.opset < 10) {
+    n.setConstantInput(1, "starts", int64Vector(n.attrs.requireInts("starts")));
+    n.setConstantInput(2, "ends", int64Vector(n.attrs.requireInts("ends")));
+    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(3, "axes", int64Vector(*axes));
+  }
+  return NoAttrs{};
+}
+
+// Split-2..12: `split` attribute -> input 1; Split-18: num_outputs. Without sizes the axis
+// splits into as many parts as the node has outputs.
+NodeAttrs importSplit(NodeImport& n) {
+  SplitAttrs a;
+  a.axis = n.attrs.getInt("axis", 0);
+  if (n.opset < 13)
+    if (auto split = n.attrs.optInts("split")) n.setConstantInput(1, "split", int64Vector(*split));
+  std::optional<int64_t> num = n.opset >= 18 ? n.attrs.optInt("num_outputs") : std::nullopt;
+  const bool sized = n.input(1) != nullptr;
+  if (num && sized) n.fail(ErrorCode::InvalidModel, "has both a split input and num_outputs");
+  if (num && *num != static_cast<int64_t>(n.outputs.size()))
+    n.attrs.fail("num_outputs", "is " + std::to_string(*num) + " but the node has " +
+                                    std::to_string(n.outputs.size()) + " outputs");
+  if (!sized) a.numOutputs = static_cast<int64_t>(n.outputs.size());
+  return a;
+}
+
 }  // namespace
 
 // Reduce*-1..13: axes attribute -> input 1.
@@ -132,7 +184,9 @@ std::vector<OpImporterEntry> tensorOpImporters() {
       {OpKind::Transpose, importTranspose}, {OpKind::Pad, importPad},
       {OpKind::Unsqueeze, importUnsqueeze}, {OpKind::Squeeze, importSqueeze},
       {OpKind::Shape, importShape},         {OpKind::Cast, importCast},
-      {OpKind::Dropout, importDropout},
+      {OpKind::Dropout, importDropout},     {OpKind::ReduceSum, importReduceSum},
+      {OpKind::LogSoftmax, importSoftmax},  {OpKind::ConstantOfShape, importConstantOfShape},
+      {OpKind::Slice, importSlice},         {OpKind::Split, importSplit},
   };
 }
 

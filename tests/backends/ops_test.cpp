@@ -174,6 +174,17 @@ std::vector<OpCase> cases() {
     a.activation.kind = Activation::Sigmoid;
     c.push_back(bnTrainingCase("bntraining_axis2_sigmoid", a, dims({N, 3, 4}), true));
   }
+  c.push_back({"instancenorm", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::InstanceNormalization, "in",
+                               {b.input("x", dims({N, 3, 4, 5})), b.weights("s", {3}, 1), b.weights("b", {3}, 2)},
+                               InstanceNormAttrs{1e-3}));
+               }});
+  c.push_back({"lrn", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::LRN, "lrn", {b.input("x", dims({N, 5, 3, 2}))}, LrnAttrs{0.02f, 0.75f, 2.0f, 3}));
+               }});
+  c.push_back({"lrn_even_size", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::LRN, "lrn", {b.input("x", dims({N, 6, 4}))}, LrnAttrs{0.1f, 0.5f, 1.0f, 4}));
+               }});
   c.push_back({"scaleshift", [](GraphBuilder& b) {
                  ScaleShiftAttrs a;
                  b.output(b.op(OpKind::ScaleShift, "ss", {b.input("x", dims({N, 3, 2, 2})), b.weights("s", {3}, 1),
@@ -235,7 +246,57 @@ std::vector<OpCase> cases() {
   c.push_back({"reducemean_all", [](GraphBuilder& b) {
                  b.output(b.op(OpKind::ReduceMean, "rm", {b.input("x", dims({N, 3, 4}))}, ReduceAttrs{}));
                }});
+  for (bool keep : {true, false})
+    c.push_back({std::string("reducesum_c_w") + (keep ? "_keep" : ""), [keep](GraphBuilder& b) {
+                   ReduceAttrs a;
+                   a.keepDims = keep;
+                   b.output(b.op(OpKind::ReduceSum, "rs", {b.input("x", dims({N, 3, 4, 5})), b.ints("axes", {1, -1})}, a));
+                 }});
+  c.push_back({"reducesum_all_int64", [](GraphBuilder& b) {
+                 Value* x = b.op(OpKind::Cast, "toint", {b.op(OpKind::Mul, "scale", {b.input("x", dims({N, 3, 4})), b.scalar("k", 10)})},
+                                 CastAttrs{DType::I64});
+                 b.output(b.op(OpKind::ReduceSum, "rs", {x}, ReduceAttrs{}));
+               }});
+  c.push_back({"reducesum_noop_empty_axes", [](GraphBuilder& b) {
+                 ReduceAttrs a;
+                 a.noopWithEmptyAxes = true;
+                 b.output(b.op(OpKind::ReduceSum, "rs", {b.input("x", dims({N, 3})), b.ints("axes", {})}, a));
+               }});
+  c.push_back(unaryCase("logsoftmax_last", OpKind::LogSoftmax, SoftmaxAttrs{-1, false}, -3, 3));
+  c.push_back(unaryCase("logsoftmax_axis1", OpKind::LogSoftmax, SoftmaxAttrs{1, false}, -3, 3));
+  c.push_back(unaryCase("logsoftmax_legacy", OpKind::LogSoftmax, SoftmaxAttrs{1, true}, -3, 3));
   // Data movement and shape ops.
+  c.push_back({"expand", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::Expand, "ex", {b.input("x", dims({N, 3, 1})), b.ints("shape", {2, 1, 1, 4})}));
+               }});
+  c.push_back({"expand_to_input_shape", [](GraphBuilder& b) {
+                 Value* y = b.input("y", dims({N, 3, 4}));
+                 Value* s = b.op(OpKind::Shape, "shape", {y}, ShapeAttrs{});
+                 b.output(b.op(OpKind::Add, "add", {b.op(OpKind::Expand, "ex", {b.weights("w", {3, 1}, 2), s}), y}));
+               }});
+  c.push_back({"tile", [](GraphBuilder& b) {
+                 b.output(b.op(OpKind::Tile, "tile", {b.input("x", dims({N, 2, 3})), b.ints("r", {1, 3, 2})}));
+               }});
+  c.push_back({"constantofshape_from_shape", [](GraphBuilder& b) {
+                 Value* x = b.input("x", dims({N, 3}));
+                 ConstantOfShapeAttrs a;
+                 a.value = 0.25;
+                 Value* k = b.op(OpKind::ConstantOfShape, "cos", {b.op(OpKind::Shape, "shape", {x}, ShapeAttrs{})}, a);
+                 b.output(b.op(OpKind::Mul, "mul", {x, b.op(OpKind::Cast, "cast", {k}, CastAttrs{b.real})}));
+               }});
+  c.push_back({"slice_steps", [](GraphBuilder& b) {
+                 Value* x = b.input("x", dims({N, 6, 7}));
+                 b.output(b.op(OpKind::Slice, "sl", {x, b.ints("st", {5, 1}), b.ints("en", {-100, 100}), b.ints("ax", {1, -1}),
+                                                     b.ints("sp", {-2, 3})}));
+                 b.output(b.op(OpKind::Slice, "sl2", {x, b.ints("st2", {0, -3}), b.ints("en2", {INT64_MAX, -1})}));
+               }});
+  c.push_back({"split_sizes_and_equal", [](GraphBuilder& b) {
+                 Value* x = b.input("x", dims({N, 5, 4}));
+                 Node* s = b.node(OpKind::Split, "split", {x, b.ints("sizes", {2, 3})}, SplitAttrs{1, 0}, 2);
+                 for (Value* v : s->outputs) b.output(v);
+                 Node* e = b.node(OpKind::Split, "split2", {x}, SplitAttrs{-2, 3}, 3);
+                 for (Value* v : e->outputs) b.output(v);
+               }});
   c.push_back(unaryCase("transpose", OpKind::Transpose, TransposeAttrs{{0, 2, 3, 1}}));
   for (PadMode m : {PadMode::Constant, PadMode::Reflect, PadMode::Edge, PadMode::Wrap})
     c.push_back({"pad_mode" + std::to_string(static_cast<int>(m)), [m](GraphBuilder& b) {

@@ -73,5 +73,45 @@ TEST(FrontendExportOps, VariadicOpsKeepAllInputs) {
   EXPECT_EQ(only(*g, OpKind::Min).inputs.size(), 2u);
 }
 
+TEST(FrontendExportOps, ReduceSumKeepsItsAxesInputAndNoop) {
+  test::GraphBuilder b;
+  Value* x = b.input("x", test::dims({Dim::symbolic("N"), 3, 4}));
+  ReduceAttrs a;
+  a.keepDims = false;
+  b.output(b.op(OpKind::ReduceSum, "rs", {x, b.ints("axes", {-1, 1})}, a));
+  a.noopWithEmptyAxes = true;
+  b.output(b.op(OpKind::ReduceSum, "noop", {x, b.ints("none", {})}, a));
+  roundTrip(b);
+}
+
+TEST(FrontendExportOps, ShapeBuildingOps) {
+  test::GraphBuilder b;
+  Value* x = b.input("x", test::dims({Dim::symbolic("N"), 7, 2}));
+  b.output(b.op(OpKind::LogSoftmax, "lsm", {x}, SoftmaxAttrs{1, true}));
+  b.output(b.op(OpKind::Expand, "ex", {b.weights("w", {2}, 4), b.ints("shape", {3, 1, 2})}));
+  b.output(b.op(OpKind::Tile, "tile", {x, b.ints("reps", {1, 2, 3})}));
+  ConstantOfShapeAttrs c;
+  c.dtype = DType::I64;
+  c.intValue = 7;
+  b.output(b.op(OpKind::ConstantOfShape, "cos", {b.op(OpKind::Shape, "shape", {x}, ShapeAttrs{})}, c));
+  b.output(b.op(OpKind::Slice, "slice", {x, b.ints("st", {-1}), b.ints("en", {INT64_MIN}), b.ints("ax", {1}), b.ints("sp", {-3})}));
+  Node* split = b.node(OpKind::Split, "split", {x}, SplitAttrs{1, 3}, 3);  // 7 -> 3, 3, 1
+  for (Value* v : split->outputs) b.output(v);
+  auto g = roundTrip(b);
+  EXPECT_EQ(only(*g, OpKind::ConstantOfShape).as<ConstantOfShapeAttrs>(), c);
+  EXPECT_EQ(only(*g, OpKind::Split).inputs.size(), 2u);  // the sizes became input 1
+}
+
+TEST(FrontendExportOps, InstanceNormAndLrnKeepTheirAttributes) {
+  test::GraphBuilder b;
+  Value* x = b.input("x", test::dims({Dim::symbolic("N"), 3, 4, 2}));
+  b.output(b.op(OpKind::InstanceNormalization, "in", {x, b.weights("s", {3}, 1), b.weights("b", {3}, 2)},
+                InstanceNormAttrs{0.0078125}));  // 2^-7: exact as the float attribute
+  b.output(b.op(OpKind::LRN, "lrn", {x}, LrnAttrs{0.5f, 0.6f, 1.5f, 2}));
+  auto g = roundTrip(b);
+  EXPECT_EQ(only(*g, OpKind::InstanceNormalization).as<InstanceNormAttrs>().epsilon, 0.0078125);
+  EXPECT_EQ(only(*g, OpKind::LRN).as<LrnAttrs>(), (LrnAttrs{0.5f, 0.6f, 1.5f, 2}));
+}
+
 }  // namespace
 }  // namespace kiln

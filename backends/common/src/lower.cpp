@@ -1,5 +1,7 @@
 #include "lower.h"
 
+#include <algorithm>
+
 #include "kiln/support/error.h"
 
 namespace kiln::plan {
@@ -109,6 +111,26 @@ std::vector<int64_t> LowerCtx::constInts(size_t i) const {
   const Tensor* t = constant(i);
   if (!t) unsupported("input '" + node.input(i)->name + "' must be a constant");
   return t->toInts();
+}
+
+std::optional<std::vector<Poly>> LowerCtx::shapeValue(size_t i) {
+  std::vector<Poly> out;
+  if (constant(i)) {
+    for (int64_t v : constInts(i)) out.emplace_back(v);
+    return out;
+  }
+  const auto& content = node.input(i)->symbolicContent;
+  if (!content) return std::nullopt;
+  for (const Dim& d : *content) {
+    if (d.symbol.empty()) {
+      out.emplace_back(d.value);
+      continue;
+    }
+    auto it = std::find(prog.symbols.begin(), prog.symbols.end(), d.symbol);
+    if (it == prog.symbols.end()) return std::nullopt;
+    out.push_back(Poly::symbol(static_cast<int>(it - prog.symbols.begin())));
+  }
+  return out;
 }
 
 int64_t LowerCtx::staticDim(size_t i, size_t d) {

@@ -41,6 +41,9 @@ class LowerCtx {
   const Tensor* constant(size_t i) const;
   /// Integer contents of constant input i (Unsupported when not constant).
   std::vector<int64_t> constInts(size_t i) const;
+  /// The contents of 1-D integer input i as extents (a shape vector): a constant, or the
+  /// symbolic content of a Shape of a graph input; nullopt when not known at compile time.
+  std::optional<std::vector<Poly>> shapeValue(size_t i);
   /// A known extent (Unsupported when symbolic): spatial dims, kernel sizes.
   int64_t staticDim(size_t i, size_t d);
   /// True when input i may be the B operand of a Gemm-kind kernel on this target (constant,

@@ -109,4 +109,55 @@ void lowerBatchNormTraining(LowerCtx& c) {
                 [&](Expr g) { return variance(st, group(g), at.unbiasedRunningVar); });
 }
 
+// On the [N, C, S] view (S the spatial elements): a kernel for the mean over S, one for the
+// population variance sum((x - mean)^2) / S, then the normalising elementwise kernel.
+void lowerInstanceNormalization(LowerCtx& c) {
+  const double eps = c.node.as<InstanceNormAttrs>().epsilon;
+  const std::vector<Poly> s = c.shape(0);
+  if (s.size() < 2) c.unsupported("input must have rank >= 2");
+  const Poly spatial = product(std::span<const Poly>(s).subspan(2));
+  const std::vector<Poly> view3{s[0], s[1], spatial}, view2{s[0], s[1]};
+  const int x = c.view(c.in(0), view3);
+  const DType dt = c.dtype(0);
+  const EType t = valueType(dt);
+  const int mean = c.temp("mean", view2, dt), vr = c.temp("var", view2, dt);
+  const Expr n = var(0), ch = var(1), i = var(2);
+  const Expr count = cast(t, size(spatial));
+  const Expr xv = load(x, t, {n, ch, i});
+  const Expr mv = load(mean, t, {n, ch});
+  c.kernel("mean", Kernel{.domain = view2, .reduce = Reduction{ReduceKind::Sum, {spatial}, xv}, .value = div(acc(t), count), .out = mean});
+  const Expr dev = sub(xv, mv);
+  c.kernel("var", Kernel{.domain = view2, .reduce = Reduction{ReduceKind::Sum, {spatial}, mul(dev, dev)}, .value = div(acc(t), count), .out = vr});
+  const int y = c.output(0, s);
+  Kernel k;
+  k.domain = view3;
+  const Expr xhat = div(dev, unary(EOp::Sqrt, add(load(vr, t, {n, ch}), constF(eps))));
+  k.value = add(mul(c.ldChannel(1, ch), xhat), c.ldChannel(2, ch));
+  k.out = c.view(y, view3);
+  c.kernel("norm", std::move(k));
+}
+
+// The channel window is unrolled (size taps, each guarded at the channel edges).
+void lowerLRN(LowerCtx& c) {
+  const LrnAttrs& a = c.node.as<LrnAttrs>();
+  constexpr int64_t kMaxTaps = 64;
+  if (a.size > kMaxTaps) c.unsupported("size > 64");
+  const std::vector<Poly> s = c.shape(0);
+  if (s.size() < 2) c.unsupported("input must have rank >= 2");
+  const int64_t lo = (a.size - 1) / 2;
+  const int y = c.output(0, s);
+  c.elementwise("", y, s, [&](const std::vector<Expr>& v) {
+    const Expr zero = constF(0);
+    Expr sq = zero;
+    for (int64_t k = 0; k < a.size; ++k) {
+      std::vector<Expr> idx = v;
+      idx[1] = add(v[1], constI(k - lo));
+      const Expr xv = c.ldIn(0, idx);
+      sq = add(sq, select(inRange(idx[1], size(s[1])), mul(xv, xv), zero));
+    }
+    const Expr base = add(constF(a.bias), mul(constF(static_cast<double>(a.alpha) / static_cast<double>(a.size)), sq));
+    return div(c.ldIn(0, v), binary(EOp::Pow, base, constF(a.beta)));
+  });
+}
+
 }  // namespace kiln::plan

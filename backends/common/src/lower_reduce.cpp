@@ -1,4 +1,4 @@
-// ReduceMean, ReduceProd and Softmax.
+// ReduceMean, ReduceSum, ReduceProd, Softmax and LogSoftmax.
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -20,10 +20,9 @@ std::optional<std::vector<bool>> reducedAxes(LowerCtx& c, size_t rank) {
   return reduced;
 }
 
-}  // namespace
-
-// Mean over `axes` (input 1; absent/empty: all axes, or identity when noop_with_empty_axes).
-void lowerReduceMean(LowerCtx& c) {
+// Sum (or mean) over `axes` (input 1; absent/empty: all axes, or identity when
+// noop_with_empty_axes) as one reduction kernel.
+void reduceSum(LowerCtx& c, bool mean) {
   const ReduceAttrs& at = c.node.as<ReduceAttrs>();
   const std::vector<Poly> s = c.shape(0);
   const std::optional<std::vector<bool>> axes = reducedAxes(c, s.size());
@@ -46,10 +45,15 @@ void lowerReduceMean(LowerCtx& c) {
     }
   }
   k.reduce = Reduction{ReduceKind::Sum, extents, c.ldIn(0, xi)};
-  k.value = div(acc(k.reduce->body->type), cast(EType::F32, size(product(extents))));
+  k.value = mean ? div(acc(k.reduce->body->type), cast(EType::F32, size(product(extents)))) : acc(k.reduce->body->type);
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }
+
+}  // namespace
+
+void lowerReduceMean(LowerCtx& c) { reduceSum(c, true); }
+void lowerReduceSum(LowerCtx& c) { reduceSum(c, false); }
 
 // Product over `axes` for float and integer tensors (Shape -> ReduceProd counts the elements
 // in exported graphs). The reduced extents must be known and small: the product is unrolled
@@ -99,9 +103,12 @@ void lowerReduceProd(LowerCtx& c) {
   });
 }
 
+namespace {
+
 // Three kernels on the [outer, axis, inner] view: the max along the axis, the sum of
-// exp(x - max), then exp(x - max) / sum. legacy2D (opset < 13) flattens [axis:] into one axis.
-void lowerSoftmax(LowerCtx& c) {
+// exp(x - max), then exp(x - max) / sum (log: x - max - log(sum)). legacy2D (opset < 13)
+// flattens [axis:] into one axis.
+void softmax(LowerCtx& c, bool log) {
   const SoftmaxAttrs& at = c.node.as<SoftmaxAttrs>();
   const std::vector<Poly> s = c.shape(0);
   const int64_t r = static_cast<int64_t>(s.size());
@@ -129,9 +136,16 @@ void lowerSoftmax(LowerCtx& c) {
   Kernel knorm;
   knorm.domain = view3;
   // Domain order is [o, a, i] = vars 0, 1, 2; rename the expressions written with a = 2, i = 1.
-  knorm.value = substituteVars(div(shifted, load(sum, t, {o, i})), {var(0), var(2), var(1)});
+  const Expr sumv = load(sum, t, {o, i});
+  const Expr value = log ? sub(sub(xv, load(mx, t, {o, i})), unary(EOp::Log, sumv)) : div(shifted, sumv);
+  knorm.value = substituteVars(value, {var(0), var(2), var(1)});
   knorm.out = c.view(y, view3);
   c.kernel("norm", std::move(knorm));
 }
+
+}  // namespace
+
+void lowerSoftmax(LowerCtx& c) { softmax(c, false); }
+void lowerLogSoftmax(LowerCtx& c) { softmax(c, true); }
 
 }  // namespace kiln::plan

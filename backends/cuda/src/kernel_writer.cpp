@@ -34,8 +34,10 @@ void writeElement(const Program& p, const Kernel& k, ExprWriter& ex, CodeWriter&
     const bool isMax = r.kind == ReduceKind::Max;
     ex.acc = ex.fresh("acc");
     const EType t = r.body->type;
-    w.line(std::string(exprCType(t)) + " " + ex.acc + " = " +
-           floatLiteral(isMax ? -std::numeric_limits<double>::infinity() : 0.0, t) + ";");
+    // Integer reductions (ReduceSum of int64) start from 0 / INT64_MIN.
+    const std::string init = t == EType::I64 ? intLiteral(isMax ? std::numeric_limits<int64_t>::min() : 0)
+                                             : floatLiteral(isMax ? -std::numeric_limits<double>::infinity() : 0.0, t);
+    w.line(std::string(exprCType(t)) + " " + ex.acc + " = " + init + ";");
     for (size_t d = 0; d < r.extents.size(); ++d) {
       const std::string v = "v" + std::to_string(rank + d);
       ex.vars[rank + d] = v;

@@ -16,6 +16,8 @@ Outputs evalMatMul(const KernelCall& c);
 Outputs evalBatchNormalization(const KernelCall& c);
 Outputs evalScaleShift(const KernelCall& c);
 Outputs evalBatchNormTraining(const KernelCall& c);
+Outputs evalInstanceNormalization(const KernelCall& c);
+Outputs evalLRN(const KernelCall& c);
 // eval_unary.cpp
 Outputs evalRelu(const KernelCall& c);
 Outputs evalLeakyRelu(const KernelCall& c);
@@ -53,6 +55,14 @@ Outputs evalGlobalAveragePool(const KernelCall& c);
 Outputs evalReduceMean(const KernelCall& c);
 Outputs evalReduceProd(const KernelCall& c);
 Outputs evalSoftmax(const KernelCall& c);
+Outputs evalReduceSum(const KernelCall& c);
+Outputs evalLogSoftmax(const KernelCall& c);
+// eval_tensor_ops.cpp
+Outputs evalExpand(const KernelCall& c);
+Outputs evalTile(const KernelCall& c);
+Outputs evalConstantOfShape(const KernelCall& c);
+Outputs evalSlice(const KernelCall& c);
+Outputs evalSplit(const KernelCall& c);
 // eval_shape_ops.cpp
 Outputs evalFlatten(const KernelCall& c);
 Outputs evalReshape(const KernelCall& c);

@@ -178,4 +178,62 @@ Outputs evalBatchNormTraining(const KernelCall& c) {
   });
 }
 
+// Per (n, c): mean and population variance over the spatial elements, then the affine.
+Outputs evalInstanceNormalization(const KernelCall& c) {
+  const Tensor& X = c.input(0);
+  if (X.rank() < 2) c.fail("input must have rank >= 2");
+  const double eps = c.node.as<InstanceNormAttrs>().epsilon;
+  const AxisSplit s = splitAt(X.dims, 1);
+  requireSameDtype(c, 0, 1);
+  requireSameDtype(c, 0, 2);
+  requireCount(c, 1, s.axis, "scale");
+  requireCount(c, 2, s.axis, "B");
+  return visitFloat(c, 0, X.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor Y(X.dtype, X.dims);
+    auto x = X.data<T>();
+    auto y = Y.data<T>();
+    auto scale = c.input(1).data<T>();
+    auto bias = c.input(2).data<T>();
+    for (int64_t o = 0; o < s.outer; ++o)
+      for (int64_t ch = 0; ch < s.axis; ++ch) {
+        const int64_t base = (o * s.axis + ch) * s.inner;
+        T mean = 0, var = 0;
+        for (int64_t i = 0; i < s.inner; ++i) mean += x[base + i];
+        mean /= static_cast<T>(s.inner);
+        for (int64_t i = 0; i < s.inner; ++i) var += (x[base + i] - mean) * (x[base + i] - mean);
+        var /= static_cast<T>(s.inner);
+        const T inv = T(1) / std::sqrt(var + static_cast<T>(eps));
+        for (int64_t i = 0; i < s.inner; ++i) y[base + i] = scale[ch] * (x[base + i] - mean) * inv + bias[ch];
+      }
+    return Outputs{std::move(Y)};
+  });
+}
+
+Outputs evalLRN(const KernelCall& c) {
+  const Tensor& X = c.input(0);
+  if (X.rank() < 2) c.fail("input must have rank >= 2");
+  const LrnAttrs& a = c.node.as<LrnAttrs>();
+  const AxisSplit s = splitAt(X.dims, 1);
+  const int64_t lo = (a.size - 1) / 2, hi = a.size - 1 - lo;
+  return visitFloat(c, 0, X.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor Y(X.dtype, X.dims);
+    auto x = X.data<T>();
+    auto y = Y.data<T>();
+    for (int64_t o = 0; o < s.outer; ++o)
+      for (int64_t ch = 0; ch < s.axis; ++ch)
+        for (int64_t i = 0; i < s.inner; ++i) {
+          T sq = 0;
+          for (int64_t k = std::max<int64_t>(0, ch - lo); k <= std::min(s.axis - 1, ch + hi); ++k) {
+            const T v = x[(o * s.axis + k) * s.inner + i];
+            sq += v * v;
+          }
+          const int64_t at = (o * s.axis + ch) * s.inner + i;
+          y[at] = x[at] / std::pow(T(a.bias) + T(a.alpha) / T(a.size) * sq, T(a.beta));
+        }
+    return Outputs{std::move(Y)};
+  });
+}
+
 }  // namespace kiln::eval

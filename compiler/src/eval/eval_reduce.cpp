@@ -1,4 +1,4 @@
-// ReduceMean, ReduceProd and Softmax.
+// ReduceMean, ReduceSum, ReduceProd, Softmax and LogSoftmax.
 #include <algorithm>
 #include <cmath>
 
@@ -67,6 +67,17 @@ Outputs evalReduceMean(const KernelCall& c) {
   });
 }
 
+Outputs evalReduceSum(const KernelCall& c) {
+  const ReducePlan p = planReduce(c);
+  if (p.identity) return {c.input(0)};
+  return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return Outputs{reduceInto<T>(c.input(0), p, T(0), [](T a, T b) {
+      return static_cast<T>(static_cast<Arith<T>>(a) + static_cast<Arith<T>>(b));
+    })};
+  });
+}
+
 // Product over axes; integers too (Shape -> ReduceProd counts elements in exported graphs).
 Outputs evalReduceProd(const KernelCall& c) {
   const ReducePlan p = planReduce(c);
@@ -79,9 +90,12 @@ Outputs evalReduceProd(const KernelCall& c) {
   });
 }
 
-// softmax over one axis (opset >= 13), or over the flattened trailing block [axis:] when
-// legacy2D (opsets < 13 coerce the input to 2-D at `axis`).
-Outputs evalSoftmax(const KernelCall& c) {
+namespace {
+
+// softmax (or log-softmax: x - max - log(sum exp(x - max))) over one axis (opset >= 13), or
+// over the flattened trailing block [axis:] when legacy2D (opsets < 13 coerce the input to
+// 2-D at `axis`).
+Outputs softmax(const KernelCall& c, bool log) {
   const SoftmaxAttrs& at = c.node.as<SoftmaxAttrs>();
   const Tensor& X = c.input(0);
   AxisSplit s;
@@ -104,10 +118,20 @@ Outputs evalSoftmax(const KernelCall& c) {
         for (int64_t k = 0; k < s.axis; ++k) mx = std::max(mx, x[at(k)]);
         T sum = 0;
         for (int64_t k = 0; k < s.axis; ++k) sum += (y[at(k)] = std::exp(x[at(k)] - mx));
-        for (int64_t k = 0; k < s.axis; ++k) y[at(k)] /= sum;
+        if (log) {
+          const T logSum = std::log(sum);
+          for (int64_t k = 0; k < s.axis; ++k) y[at(k)] = x[at(k)] - mx - logSum;
+        } else {
+          for (int64_t k = 0; k < s.axis; ++k) y[at(k)] /= sum;
+        }
       }
     return Outputs{std::move(Y)};
   });
 }
+
+}  // namespace
+
+Outputs evalSoftmax(const KernelCall& c) { return softmax(c, false); }
+Outputs evalLogSoftmax(const KernelCall& c) { return softmax(c, true); }
 
 }  // namespace kiln::eval

@@ -133,6 +133,8 @@ void inferSoftmax(RuleContext& ctx) {
   sameAsInput(ctx, true);
 }
 
+void inferLogSoftmax(RuleContext& ctx) { inferSoftmax(ctx); }
+
 void inferAdd(RuleContext& ctx) { binary(ctx, Arith::Add, true); }
 void inferSub(RuleContext& ctx) { binary(ctx, Arith::Sub, true); }
 void inferMul(RuleContext& ctx) { binary(ctx, Arith::Mul, true); }

@@ -77,4 +77,25 @@ void inferBatchNormTraining(RuleContext& ctx) {
   }
 }
 
+// X [N, C, ...], scale and B [C].
+void inferInstanceNormalization(RuleContext& ctx) {
+  ctx.requireFloat(0);
+  ctx.requireMinRank(0, 2);
+  const Dim& c = ctx.shape(0)[1];
+  for (size_t i : {1, 2}) {
+    const char* role = i == 1 ? "scale" : "B";
+    ctx.requireSameDType(0, i);
+    ctx.requireRank(i, 1, role);
+    if (!unifyDims(c, ctx.shape(i)[0]))
+      ctx.fail(ctx.describeInput(i, role) + " must have one entry per channel of " + ctx.describeInput(0));
+  }
+  ctx.setOutput(0, ctx.in(0)->dtype, ctx.shape(0));
+}
+
+void inferLRN(RuleContext& ctx) {
+  ctx.requireFloat(0);
+  ctx.requireMinRank(0, 2);
+  ctx.setOutput(0, ctx.in(0)->dtype, ctx.shape(0));
+}
+
 }  // namespace kiln::shape

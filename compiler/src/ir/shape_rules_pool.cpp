@@ -79,6 +79,7 @@ void reduce(RuleContext& ctx) {
 }  // namespace
 
 void inferReduceMean(RuleContext& ctx) { reduce(ctx); }
+void inferReduceSum(RuleContext& ctx) { reduce(ctx); }
 
 // Not in ops.def yet: ready for when ReduceProd (the element count of a shape in the naive
 // `x.std()` BN pattern) is added with ReduceAttrs. Tracks the product of a shape's content.

@@ -37,14 +37,20 @@ void emitBody(const Program& prog, const Kernel& k, llvm::IRBuilder<>& b, ExprEm
     if (k.reduce) {
       const Reduction& r = *k.reduce;
       const bool isMax = r.kind == ReduceKind::Max;
-      b.CreateStore(llvm::ConstantFP::get(accType, isMax ? -std::numeric_limits<double>::infinity() : 0.0), accSlot);
+      // Integer reductions (ReduceSum of int64) start from 0 / INT64_MIN and combine exactly.
+      const bool isInt = accType->isIntegerTy();
+      b.CreateStore(isInt ? static_cast<Value*>(b.getInt64(isMax ? std::numeric_limits<int64_t>::min() : 0))
+                          : llvm::ConstantFP::get(accType, isMax ? -std::numeric_limits<double>::infinity() : 0.0),
+                    accSlot);
       std::function<void(size_t)> nest = [&](size_t d) {
         if (d == r.extents.size()) {
           ex.pushScope();
           Value* v = ex.emit(r.body);
           Value* a = b.CreateLoad(accType, accSlot);
           Value* n;
-          if (isMax) {
+          if (isInt) {
+            n = isMax ? b.CreateSelect(b.CreateICmpSLT(a, v), v, a) : b.CreateAdd(a, v);
+          } else if (isMax) {
             n = b.CreateSelect(b.CreateFCmpOLT(a, v), v, a);
           } else {
             llvm::FastMathFlags fmf;

@@ -42,6 +42,21 @@ struct BatchNormAttrs {
   bool operator==(const BatchNormAttrs&) const = default;
 };
 
+/// InstanceNormalization: y = scale[c] * (x - mean) / sqrt(var + epsilon) + B[c], with mean
+/// and (population) variance over the spatial axes of each (n, c).
+struct InstanceNormAttrs {
+  double epsilon = 1e-5;
+  bool operator==(const InstanceNormAttrs&) const = default;
+};
+
+/// LRN over channels: y = x / (bias + alpha / size * sum of x^2 over the channels
+/// [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]) ^ beta.
+struct LrnAttrs {
+  float alpha = 1e-4f, beta = 0.75f, bias = 1.0f;
+  int64_t size = 1;
+  bool operator==(const LrnAttrs&) const = default;
+};
+
 /// MaxPool, AveragePool (same normalisation rule as ConvAttrs).
 struct PoolAttrs {
   std::vector<int64_t> kernelShape, strides, pads, dilations;
@@ -105,6 +120,23 @@ struct ReduceAttrs {
   bool keepDims = true;
   bool noopWithEmptyAxes = false;
   bool operator==(const ReduceAttrs&) const = default;
+};
+
+/// ConstantOfShape: every element is the one-element `value` attribute (ONNX default: float32 0).
+struct ConstantOfShapeAttrs {
+  DType dtype = DType::F32;
+  double value = 0;      ///< float dtypes
+  int64_t intValue = 0;  ///< integer and bool dtypes
+  bool operator==(const ConstantOfShapeAttrs&) const = default;
+};
+
+/// Split along `axis` into the sizes of input 1 or, without it, into numOutputs parts of
+/// ceil(extent / numOutputs) (the last one smaller). The importer sets numOutputs to the
+/// num_outputs attribute (opset 18) or to the node's output count.
+struct SplitAttrs {
+  int64_t axis = 0;
+  int64_t numOutputs = 0;
+  bool operator==(const SplitAttrs&) const = default;
 };
 
 struct ShapeAttrs {

@@ -37,9 +37,9 @@ std::optional<OpKind> opFromOnnxName(std::string_view opType);
 
 /// All attribute structs a node can carry (duplicates in ops.def are fine: the variant
 /// lists each struct once).
-using NodeAttrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, BatchNormAttrs, PoolAttrs,
+using NodeAttrs = std::variant<NoAttrs, ConvAttrs, GemmAttrs, BatchNormAttrs, InstanceNormAttrs, LrnAttrs, PoolAttrs,
                                AlphaAttrs, AlphaBetaAttrs, SeluAttrs, AxisAttrs, SoftmaxAttrs, ReshapeAttrs,
-                               TransposeAttrs, PadAttrs, ReduceAttrs, ShapeAttrs, CastAttrs,
+                               TransposeAttrs, PadAttrs, ReduceAttrs, ShapeAttrs, CastAttrs, ConstantOfShapeAttrs, SplitAttrs,
                                ScaleShiftAttrs, BatchNormTrainingAttrs>;
 
 /// Default-constructed attributes of the struct type ops.def names for `k`.
