@@ -5,6 +5,9 @@
 #include <unordered_set>
 
 #include <cassert>
+#include <string>
+
+#include "kiln/support/error.h"
 
 namespace kiln::plan {
 
@@ -107,15 +110,25 @@ Expr unary(EOp op, Expr a) {
 
 Expr binary(EOp op, Expr a, Expr b) {
   unify(a, b);
-  assert(a->type == b->type || op == EOp::Pow);
+  // A lowering that pairs an integer with a float operand is a kiln bug; an error (not an
+  // assert that release builds drop) keeps it from reaching a code generator.
+  if (a->type != b->type && op != EOp::Pow)
+    throw Error(ErrorCode::Internal, "kernel plan: a binary operator got operands of two types (" +
+                                         std::to_string(static_cast<int>(a->type)) + ", " +
+                                         std::to_string(static_cast<int>(b->type)) + ")");
   int64_t x, y;
   if (constInt(a, x) && constInt(b, y)) {
+    // Folded as the generated code computes: wrapping, and INT64_MIN / -1 wraps too.
+    const auto wrap = [](uint64_t v) { return constI(static_cast<int64_t>(v)); };
+    const auto ux = static_cast<uint64_t>(x), uy = static_cast<uint64_t>(y);
+    if ((op == EOp::FloorDiv || op == EOp::Mod) && y == 0)
+      throw Error(ErrorCode::Internal, "kernel plan: a constant index division by zero");
     switch (op) {
-      case EOp::Add: return constI(x + y);
-      case EOp::Sub: return constI(x - y);
-      case EOp::Mul: return constI(x * y);
-      case EOp::FloorDiv: return constI(floorDivI(x, y));
-      case EOp::Mod: return constI(x - floorDivI(x, y) * y);
+      case EOp::Add: return wrap(ux + uy);
+      case EOp::Sub: return wrap(ux - uy);
+      case EOp::Mul: return wrap(ux * uy);
+      case EOp::FloorDiv: return y == -1 ? wrap(0 - ux) : constI(floorDivI(x, y));
+      case EOp::Mod: return y == -1 ? constI(0) : wrap(ux - static_cast<uint64_t>(floorDivI(x, y)) * uy);
       case EOp::Min: return constI(std::min(x, y));
       case EOp::Max: return constI(std::max(x, y));
       default: break;

@@ -45,7 +45,11 @@ void reduceSum(LowerCtx& c, bool mean) {
     }
   }
   k.reduce = Reduction{ReduceKind::Sum, extents, c.ldIn(0, xi)};
-  k.value = mean ? div(acc(k.reduce->body->type), cast(EType::F32, size(product(extents)))) : acc(k.reduce->body->type);
+  const EType t = k.reduce->body->type;
+  // An integer mean truncates toward zero (numpy's mean cast back to the integer type); an
+  // empty reduction gives 0 rather than dividing by zero.
+  const Expr count = size(product(extents));
+  k.value = !mean ? acc(t) : isFloatE(t) ? div(acc(t), cast(EType::F32, count)) : div(acc(t), maxE(count, constI(1)));
   k.out = c.output(0, k.domain);
   c.kernel("", std::move(k));
 }
