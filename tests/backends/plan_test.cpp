@@ -37,6 +37,19 @@ TEST(Plan, FusedChainsStayDagsLinearInTheGraph) {
 
 // Issue 9: symbolic sizes never wrap: coefficients that overflow int64 are an Unsupported
 // error at compile time, and a value for given symbols that overflows is InvalidInput.
+// A declared extent that fixes an input dim the model leaves unknown (Flatten of [2,3,4,N]
+// declared as [1,120]; found by fuzz_model) is refused as unsupported, naming the value.
+TEST(Plan, DeclaredShapesThatFixUnknownInputDimsAreRefused) {
+  GraphBuilder b;
+  Value* x = b.input("x", dims({2, 3, 4, sym("N")}));
+  Value* y = b.op(OpKind::Flatten, "flat", {x}, AxisAttrs{0});
+  y->shape = dims({1, 120});
+  y->hasShape = true;
+  b.output(y);
+  const std::string msg = errorMessage([&] { plan::buildProgram(b.g); }, ErrorCode::Unsupported);
+  EXPECT_NE(msg.find("declares '" + y->name + "' as [1,120]"), std::string::npos) << msg;
+}
+
 TEST(Plan, PolyArithmeticIsChecked) {
   const plan::Poly big(INT64_MAX);
   EXPECT_NE(errorMessage([&] { (void)(big * plan::Poly(2)); }, ErrorCode::Unsupported).find("does not fit in 64 bits"),

@@ -54,8 +54,18 @@ void copyToOutput(Program& p, int src, int outIndex, const std::string& name) {
 void checkShape(const Node& n, const Value& v, const std::vector<Poly>& s) {
   if (!v.hasShape) return;
   bool ok = v.shape.size() == s.size();
+  bool declaredOnly = false;  // a known dim the plan can only compute from an unknown input dim
   for (size_t d = 0; ok && d < s.size(); ++d)
-    if (v.shape[d].isKnown()) ok = s[d].isConst() && s[d].constValue() == v.shape[d].value;
+    if (v.shape[d].isKnown()) {
+      ok = s[d].isConst() && s[d].constValue() == v.shape[d].value;
+      declaredOnly = !s[d].isConst();
+    }
+  // The model declares an extent (a graph output's or a value_info's) that depends on an
+  // input dim it leaves unknown: kiln does not bind input dims from declared outputs.
+  if (!ok && declaredOnly)
+    throw Error(ErrorCode::Unsupported, n.describe() + ": the model declares '" + v.name + "' as " +
+                                            shapeToString(v.shape) +
+                                            ", which fixes an input dim the model leaves unknown; declare that input dim instead");
   if (!ok)
     throw Error(ErrorCode::Internal, n.describe() + ": the kernel plan computed another shape for '" +
                                          v.name + "' than shape inference " + shapeToString(v.shape));
