@@ -110,18 +110,21 @@ NodeAttrs importDropout(NodeImport& n) {
   return NoAttrs{};
 }
 
-// ReduceSum-13 takes axes as input 1 (and has noop_with_empty_axes) five opsets before the
-// other Reduce* ops.
-NodeAttrs importReduceSum(NodeImport& n) {
+// Reduce* attributes: before opset `axesInput` the axes are an attribute (moved to input 1),
+// from it on they are input 1 and noop_with_empty_axes exists.
+ReduceAttrs reduceAttrs(NodeImport& n, int64_t axesInput) {
   ReduceAttrs a;
   a.keepDims = n.attrs.getBool("keepdims", true);
-  if (n.opset < 13) {
+  if (n.opset < axesInput) {
     if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
   } else {
     a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
   }
   return a;
 }
+
+// ReduceSum-13 takes axes as input 1 five opsets before the other Reduce* ops.
+NodeAttrs importReduceSum(NodeImport& n) { return reduceAttrs(n, 13); }
 
 NodeAttrs importConstantOfShape(NodeImport& n) {
   ConstantOfShapeAttrs a;
@@ -164,17 +167,8 @@ NodeAttrs importSplit(NodeImport& n) {
 
 }  // namespace
 
-// Reduce*-1..13: axes attribute -> input 1.
-NodeAttrs importReduce(NodeImport& n) {
-  ReduceAttrs a;
-  a.keepDims = n.attrs.getBool("keepdims", true);
-  if (n.opset < 18) {
-    if (auto axes = n.attrs.optInts("axes")) n.setConstantInput(1, "axes", int64Vector(*axes));
-  } else {
-    a.noopWithEmptyAxes = n.attrs.getBool("noop_with_empty_axes", false);
-  }
-  return a;
-}
+// Reduce*-1..17: axes attribute -> input 1.
+NodeAttrs importReduce(NodeImport& n) { return reduceAttrs(n, 18); }
 
 std::vector<OpImporterEntry> tensorOpImporters() {
   return {

@@ -1,6 +1,7 @@
 // ReduceMean, ReduceSum, ReduceProd, Softmax and LogSoftmax.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "eval_kernels.h"
 
@@ -67,28 +68,28 @@ Outputs evalReduceMean(const KernelCall& c) {
   });
 }
 
-Outputs evalReduceSum(const KernelCall& c) {
+namespace {
+
+// Sum or product (Op: std::plus / std::multiplies) over the axes, in the element type;
+// integers wrap, as in the generated code.
+template <template <class> class Op>
+Outputs reduceArithmetic(const KernelCall& c, int identity) {
   const ReducePlan p = planReduce(c);
   if (p.identity) return {c.input(0)};
   return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
     using T = decltype(tag);
-    return Outputs{reduceInto<T>(c.input(0), p, T(0), [](T a, T b) {
-      return static_cast<T>(static_cast<Arith<T>>(a) + static_cast<Arith<T>>(b));
+    return Outputs{reduceInto<T>(c.input(0), p, static_cast<T>(identity), [](T a, T b) {
+      return static_cast<T>(Op<Arith<T>>{}(static_cast<Arith<T>>(a), static_cast<Arith<T>>(b)));
     })};
   });
 }
 
+}  // namespace
+
+Outputs evalReduceSum(const KernelCall& c) { return reduceArithmetic<std::plus>(c, 0); }
+
 // Product over axes; integers too (Shape -> ReduceProd counts elements in exported graphs).
-Outputs evalReduceProd(const KernelCall& c) {
-  const ReducePlan p = planReduce(c);
-  if (p.identity) return {c.input(0)};
-  return visitNumeric(c, 0, c.input(0).dtype, [&](auto tag) {
-    using T = decltype(tag);
-    return Outputs{reduceInto<T>(c.input(0), p, T(1), [](T a, T b) {
-      return static_cast<T>(static_cast<Arith<T>>(a) * static_cast<Arith<T>>(b));
-    })};
-  });
-}
+Outputs evalReduceProd(const KernelCall& c) { return reduceArithmetic<std::multiplies>(c, 1); }
 
 namespace {
 
