@@ -18,8 +18,6 @@ void lowerGemm(LowerCtx& c) {
   k.reduce = Reduction{ReduceKind::Sum, {K}, mul(av, bv)};
   if (c.gemmOperandB(1)) k.kind = KernelKind::Gemm;
   const Expr sum = acc(k.reduce->body->type);
-  if (!isFloatE(sum->type) && (at.alpha != 1.0f || (c.has(2) && at.beta != 1.0f && at.beta != 0.0f)))
-    c.unsupported("integer Gemm with alpha or beta other than 1");
   Expr value = at.alpha == 1.0f ? sum : mul(constF(at.alpha), sum);
   if (c.has(2) && at.beta != 0.0f) {
     if (!broadcastShape(c.shape(2), k.domain)) c.unsupported("C does not broadcast to [M, N]");
